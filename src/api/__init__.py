@@ -1,0 +1,1 @@
+"""The ledger's outer face: the command line (and, later, the HTTP API)."""

@@ -1,0 +1,1 @@
+"""The medical-device traceability ledger: domain, application and event store."""

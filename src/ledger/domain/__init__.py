@@ -1,0 +1,1 @@
+"""The ledger's domain: aggregates, events, rules and value objects (plain Python)."""

@@ -1,0 +1,34 @@
+"""Domain errors: one class per broken rule, carrying its context as attributes."""
+
+from __future__ import annotations
+
+
+class LedgerError(Exception):
+    """Root of every business-rule error the ledger raises."""
+
+
+class InvalidGtin(LedgerError):
+    """Raised when a GTIN is malformed or its check digit is wrong."""
+
+    def __init__(self, value: str, reason: str) -> None:
+        super().__init__(f"invalid GTIN {value!r}: {reason}")
+        self.value = value
+        self.reason = reason
+
+
+class InvalidValue(LedgerError):
+    """Raised when a field of a command breaks its format or range."""
+
+    def __init__(self, field: str, reason: str) -> None:
+        super().__init__(f"{field}: {reason}")
+        self.field = field
+        self.reason = reason
+
+
+class AlreadyRegistered(LedgerError):
+    """Raised when master data (a product, a party) is registered a second time."""
+
+    def __init__(self, kind: str, key: str) -> None:
+        super().__init__(f"{kind} {key} is already registered")
+        self.kind = kind
+        self.key = key

@@ -1,0 +1,1 @@
+"""PostgreSQL storage: embedded server, connection, migrations, chain verification."""
