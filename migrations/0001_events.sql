@@ -32,26 +32,28 @@ CREATE UNIQUE INDEX ledger_events_notification_id_idx
     ON ledger_events (notification_id ASC);
 
 -- Chain every new event to the one before it (see docs/integrity.md for the byte layout).
--- Inserts are serialised by an EXCLUSIVE table lock (the library takes it; the first row of
+-- Inserts are serialised by an EXCLUSIVE table lock (the recorder takes it; the first row of
 -- a transaction takes it here too), so the chain follows notification_id. The running head
 -- is kept in a transaction-local setting: only a transaction's first row reads the table.
-CREATE FUNCTION ledger_chain_event() RETURNS trigger
-LANGUAGE plpgsql AS $$
+-- The function is generated with this schema's name written into it, so its statements are
+-- planned once per session instead of on every transaction (dynamic SQL cost ~50 us/commit).
+DO $create$
+BEGIN
+EXECUTE format($function$
+CREATE FUNCTION %1$I.ledger_chain_event() RETURNS trigger
+LANGUAGE plpgsql AS $body$
 DECLARE
-    head_setting text := 'ledger.chain_head_' || TG_TABLE_SCHEMA;
-    head text := current_setting(head_setting, true);
+    head text := current_setting('ledger.chain_head_%2$s', true);
     prev bytea;
     last_id bigint;
     topic_bytes bytea;
 BEGIN
     IF head IS NULL OR head = '' THEN
-        EXECUTE format('LOCK TABLE %I.%I IN EXCLUSIVE MODE', TG_TABLE_SCHEMA, TG_TABLE_NAME);
-        EXECUTE format(
-            'SELECT notification_id, hash FROM %I.%I ORDER BY notification_id DESC LIMIT 1',
-            TG_TABLE_SCHEMA, TG_TABLE_NAME
-        ) INTO last_id, prev;
+        LOCK TABLE %1$I.ledger_events IN EXCLUSIVE MODE;
+        SELECT notification_id, hash INTO last_id, prev
+            FROM %1$I.ledger_events ORDER BY notification_id DESC LIMIT 1;
         IF last_id IS NOT NULL AND NEW.notification_id <= last_id THEN
-            RAISE EXCEPTION 'event % would be chained after event %: take the table lock before drawing positions',
+            RAISE EXCEPTION 'event %% would be chained after event %%: take the table lock before drawing positions',
                 NEW.notification_id, last_id
                 USING ERRCODE = 'serialization_failure';
         END IF;
@@ -71,10 +73,13 @@ BEGIN
         || int4send(octet_length(topic_bytes)) || topic_bytes
         || int4send(octet_length(NEW.state)) || NEW.state
     );
-    PERFORM set_config(head_setting, encode(NEW.hash, 'hex'), true);
+    PERFORM set_config('ledger.chain_head_%2$s', encode(NEW.hash, 'hex'), true);
     RETURN NEW;
 END;
-$$;
+$body$
+$function$, current_schema(), current_schema());
+END;
+$create$;
 
 CREATE TRIGGER ledger_events_chain
     BEFORE INSERT ON ledger_events
