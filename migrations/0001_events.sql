@@ -31,12 +31,20 @@ CREATE TABLE ledger_events (
 CREATE UNIQUE INDEX ledger_events_notification_id_idx
     ON ledger_events (notification_id ASC);
 
--- Chain every new event to the one before it (see docs/integrity.md for the byte layout).
--- Inserts are serialised by an EXCLUSIVE table lock (the recorder takes it; the first row of
--- a transaction takes it here too), so the chain follows notification_id. The running head
--- is kept in a transaction-local setting: only a transaction's first row reads the table.
--- The function is generated with this schema's name written into it, so its statements are
--- planned once per session instead of on every transaction (dynamic SQL cost ~50 us/commit).
+-- Positions are drawn by the chain trigger below, under the ledger's append lock, never
+-- before it: so positions, chain order and commit order are one and the same order, and a
+-- reader never passes over a position that a slower transaction fills in later. (The
+-- library gets the same guarantee by locking the table before its INSERT; drawing inside
+-- the trigger lets one INSERT statement do the whole append in one round trip.)
+ALTER TABLE ledger_events ALTER COLUMN notification_id DROP DEFAULT;
+
+-- Chain every new event to the one before it (docs/integrity.md gives the byte layout).
+-- The first row of a transaction takes the append lock (a transaction-scoped advisory
+-- lock: a table lock taken inside an INSERT would be an upgrade from the INSERT's own lock
+-- and deadlock two concurrent appends), reads the chain's head, and keeps the running head
+-- in a transaction-local setting for the rows after it.
+-- The function is generated with this schema's names written into it, so its statements
+-- are planned once per session rather than on every transaction.
 DO $create$
 BEGIN
 EXECUTE format($function$
@@ -49,17 +57,18 @@ DECLARE
     topic_bytes bytea;
 BEGIN
     IF head IS NULL OR head = '' THEN
-        LOCK TABLE %1$I.ledger_events IN EXCLUSIVE MODE;
+        PERFORM pg_advisory_xact_lock(%3$s);
         SELECT notification_id, hash INTO last_id, prev
             FROM %1$I.ledger_events ORDER BY notification_id DESC LIMIT 1;
-        IF last_id IS NOT NULL AND NEW.notification_id <= last_id THEN
-            RAISE EXCEPTION 'event %% would be chained after event %%: take the table lock before drawing positions',
-                NEW.notification_id, last_id
-                USING ERRCODE = 'serialization_failure';
-        END IF;
         prev := coalesce(prev, '\x0000000000000000000000000000000000000000000000000000000000000000'::bytea);
     ELSE
         prev := decode(head, 'hex');
+    END IF;
+    NEW.notification_id := nextval('%1$I.ledger_events_notification_id_seq');
+    IF last_id IS NOT NULL AND NEW.notification_id <= last_id THEN
+        RAISE EXCEPTION 'position %% would follow position %%: the position sequence was reset',
+            NEW.notification_id, last_id
+            USING ERRCODE = 'data_corrupted';
     END IF;
     NEW.recorded_at := clock_timestamp();
     NEW.prev_hash := prev;
@@ -77,7 +86,7 @@ BEGIN
     RETURN NEW;
 END;
 $body$
-$function$, current_schema(), current_schema());
+$function$, current_schema(), current_schema(), hashtext(current_schema() || '.ledger_events'));
 END;
 $create$;
 

@@ -36,7 +36,7 @@ err = Console(stderr=True)
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
 
 
-class Scale(str, enum.Enum):
+class Scale(enum.StrEnum):
     """Size of the demo data set."""
 
     small = "small"

@@ -8,13 +8,13 @@ from uuid import UUID
 
 from eventsourcing.application import Application, ProcessingEvent
 from eventsourcing.domain import Aggregate, DomainEventProtocol, MutableOrImmutableAggregate
-from eventsourcing.persistence import IntegrityError, JSONTranscoder, Recording
+from eventsourcing.persistence import IntegrityError, JSONTranscoder, Recording, Transcoder
 
 from ledger.domain.errors import AlreadyRegistered
 from ledger.domain.party import Party
 from ledger.domain.product import Product
 from ledger.domain.values import Gtin, PartyRole, RiskClass
-from ledger.transcodings import DateAsISO, EnumAsValue
+from ledger.transcodings import DateAsISO, EnumAsValue, LedgerTranscoder
 
 DOMAIN_ENUMS: tuple[type[Any], ...] = (RiskClass, PartyRole)
 
@@ -23,6 +23,12 @@ class Ledger(Application[UUID]):
     """The traceability ledger's application service."""
 
     name = "Ledger"
+
+    def construct_transcoder(self) -> Transcoder:
+        """The library's JSON format with a faster encoder (see ``LedgerTranscoder``)."""
+        transcoder = LedgerTranscoder()
+        self.register_transcodings(transcoder)
+        return transcoder
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         """Add the domain's dates and enums to the library's UUID, Decimal and datetime."""
@@ -54,7 +60,7 @@ class Ledger(Application[UUID]):
         self._notify(recordings)
         return recordings
 
-    def register_product(  # noqa: PLR0913
+    def register_product(
         self,
         *,
         gtin: str,

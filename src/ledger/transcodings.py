@@ -6,7 +6,8 @@ import enum
 from datetime import date
 from typing import Any
 
-from eventsourcing.persistence import Transcoding
+import orjson
+from eventsourcing.persistence import JSONTranscoder, Transcoding, TranscodingNotRegisteredError
 
 
 class DateAsISO(Transcoding):
@@ -37,4 +38,44 @@ class EnumAsValue(Transcoding):
 
     def decode(self, data: Any) -> enum.Enum:
         """The member with that value."""
-        return self.type(data)
+        member: enum.Enum = self.type(data)
+        return member
+
+
+class LedgerTranscoder(JSONTranscoder):
+    """The library's JSON format (tagged ``{"_type_", "_data_"}`` objects), encoded faster.
+
+    The standard library's encoder calls back into Python for every tagged value; here the
+    tags are put in place first and the result is serialised by orjson. Decoding is the
+    library's, so events written either way read back the same.
+    """
+
+    def encode(self, obj: Any) -> bytes:
+        """Encode an event's state as UTF-8 JSON."""
+        if type(obj) is dict:
+            # An event's state: most values are plain, so only the others take a call.
+            tagged = obj.copy()
+            for key, value in obj.items():
+                if type(value) not in _JSON_NATIVE and value is not None:
+                    tagged[key] = self._tagged(value)
+            return orjson.dumps(tagged)
+        return orjson.dumps(self._tagged(obj))
+
+    def _tagged(self, obj: Any) -> Any:
+        kind = type(obj)
+        if kind in _JSON_NATIVE or obj is None:
+            return obj
+        if kind is dict:
+            return {key: self._tagged(value) for key, value in obj.items()}
+        if kind is list or kind is tuple:
+            return [self._tagged(value) for value in obj]
+        transcoding = self.types.get(kind)
+        if transcoding is None:
+            raise TranscodingNotRegisteredError(
+                f"Object of type {kind} is not serializable. Please define and register "
+                "a custom transcoding for this type."
+            )
+        return {"_type_": transcoding.name, "_data_": self._tagged(transcoding.encode(obj))}
+
+
+_JSON_NATIVE = frozenset({str, int, bool, float})

@@ -70,7 +70,7 @@ class Party(Aggregate):
         )
 
     @event(PartyRegistered)
-    def __init__(  # noqa: PLR0913
+    def __init__(
         self,
         *,
         code: str,

@@ -40,7 +40,7 @@ class Product(Aggregate):
         return product_id(Gtin(gtin))
 
     @classmethod
-    def register(  # noqa: PLR0913
+    def register(
         cls,
         *,
         gtin: Gtin,
@@ -81,7 +81,7 @@ class Product(Aggregate):
         )
 
     @event(ProductRegistered)
-    def __init__(  # noqa: PLR0913
+    def __init__(
         self,
         *,
         gtin: str,

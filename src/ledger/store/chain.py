@@ -12,7 +12,7 @@ _FIXED = struct.Struct(">q16sqq")
 _LENGTH = struct.Struct(">i")
 
 
-def event_hash(  # noqa: PLR0913
+def event_hash(
     prev_hash: bytes,
     *,
     position: int,

@@ -14,41 +14,35 @@ from psycopg.sql import SQL, Identifier
 
 
 class LedgerRecorder(PostgresApplicationRecorder):
-    """Writes the library's events table (same format), with a cheaper insert.
+    """Writes the library's events table (same columns), appending in one statement.
 
     Measured against the library's own insert (docs/benchmarks.md):
 
     * the library sends a batch as one array of a composite type, which psycopg dumps as
       text, escaping every payload byte; four typed arrays in binary insert the same rows
       in the same order for a fraction of the client time;
-    * the library wraps each insert in a pipeline and a transaction block; BEGIN, the lock
-      and the notification in one message, then the insert, then COMMIT, is cheaper,
-      especially for one-event commands.
-
-    * no NOTIFY: it cost ~100 us of every commit (a global lock at commit time), as much
-      as the insert itself; readers of the event stream poll for new positions instead,
-      so ``subscribe`` is not offered.
-
-    The table lock (EXCLUSIVE, so commit order equals position order) is taken exactly as
-    the library takes it.
+    * the library opens a transaction, sets a lock timeout, locks the table, notifies and
+      inserts; here the chain trigger takes the append lock and draws the positions itself
+      (migrations/0001_events.sql), so one INSERT statement in its own implicit transaction
+      is the whole append: one round trip for a one-event command instead of five;
+    * no NOTIFY: it cost ~100 us of every commit (a global lock at commit time); readers
+      of the event stream poll for new positions instead, so ``subscribe`` is not offered.
     """
 
     def __init__(self, datastore: PostgresDatastore, *, events_table_name: str = "stored_events"):
         super().__init__(datastore, events_table_name=events_table_name)
-        table = SQL("{schema}.{table}").format(
-            schema=Identifier(self.datastore.schema), table=Identifier(self.events_table_name)
-        )
-        self._insert_statement = SQL(
-            "INSERT INTO {table} (originator_id, originator_version, topic, state)"
-            " SELECT * FROM unnest(%b::uuid[], %b::bigint[], %b::text[], %b::bytea[])"
-            " RETURNING notification_id"
-        ).format(table=table).as_string().encode()
-        # One simple-protocol message: no parameters, so the statements share a round trip.
-        # Statements are rendered to bytes once; rendering a composed SQL on every call
-        # cost as much as a round trip.
-        self._begin_statement = (
-            SQL("BEGIN; SET LOCAL lock_timeout = '{timeout}s'; LOCK TABLE {table} IN EXCLUSIVE MODE")
-            .format(timeout=self.datastore.lock_timeout, table=table)
+        # Rendered to bytes once: rendering a composed SQL on every call cost as much as
+        # the round trip.
+        self._append_statement = (
+            SQL(
+                "INSERT INTO {schema}.{table} (originator_id, originator_version, topic, state)"
+                " SELECT * FROM unnest(%b::uuid[], %b::bigint[], %b::text[], %b::bytea[])"
+                " RETURNING notification_id"
+            )
+            .format(
+                schema=Identifier(self.datastore.schema),
+                table=Identifier(self.events_table_name),
+            )
             .as_string()
             .encode()
         )
@@ -57,25 +51,14 @@ class LedgerRecorder(PostgresApplicationRecorder):
     def insert_events(
         self, stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> Sequence[int] | None:
-        """Insert the events in one transaction; return their positions.
-
-        Three round trips, as for a plain one-row transaction: BEGIN with the lock and the
-        notification, the insert, COMMIT.
-        """
+        """Append the events atomically; return their positions in order."""
+        if not stored_events:
+            return []
         with self.datastore.get_connection() as conn, conn.cursor() as curs:
-            # The pool's connections are in autocommit mode; the transaction is explicit so
-            # that BEGIN travels with the lock instead of on its own.
-            curs.execute(self._begin_statement, prepare=False)
-            try:
-                self._insert_events(curs, stored_events, **kwargs)
-                self._insert_stored_events(curs, stored_events, **kwargs)
-                notification_ids = [row["notification_id"] for row in curs.fetchall()]
-                curs.execute(b"COMMIT", prepare=False)
-            except BaseException:
-                if not conn.closed:
-                    conn.execute(b"ROLLBACK", prepare=False)
-                raise
-            return notification_ids
+            # The pool's connections are in autocommit mode: the statement is its own
+            # transaction, committed before the positions come back.
+            self._insert_stored_events(curs, stored_events, **kwargs)
+            return [row["notification_id"] for row in curs.fetchall()]
 
     def _insert_stored_events(
         self,
@@ -84,7 +67,7 @@ class LedgerRecorder(PostgresApplicationRecorder):
         **kwargs: Any,
     ) -> None:
         curs.execute(
-            self._insert_statement,
+            self._append_statement,
             (
                 [e.originator_id for e in stored_events],
                 [e.originator_version for e in stored_events],
@@ -95,7 +78,7 @@ class LedgerRecorder(PostgresApplicationRecorder):
         )
 
     def subscribe(self, gt: int | None = None, topics: Sequence[str] = ()) -> Any:
-        """Not offered: without NOTIFY a listener would never wake; poll positions instead."""
+        """Not offered: the ledger sends no NOTIFY, so a listener would never wake."""
         raise NotImplementedError(
             "the ledger's recorder sends no NOTIFY; read new events by polling positions"
         )
