@@ -47,6 +47,9 @@ ALTER TABLE ledger_events ALTER COLUMN notification_id DROP DEFAULT;
 -- are planned once per session rather than on every transaction.
 DO $create$
 BEGIN
+IF (SELECT pg_encoding_to_char(encoding) FROM pg_database WHERE datname = current_database()) <> 'UTF8' THEN
+    RAISE EXCEPTION 'the ledger needs a UTF8 database';
+END IF;
 EXECUTE format($function$
 CREATE FUNCTION %1$I.ledger_chain_event() RETURNS trigger
 LANGUAGE plpgsql AS $body$
@@ -54,32 +57,32 @@ DECLARE
     head text := current_setting('ledger.chain_head_%2$s', true);
     prev bytea;
     last_id bigint;
-    topic_bytes bytea;
 BEGIN
     IF head IS NULL OR head = '' THEN
         PERFORM pg_advisory_xact_lock(%3$s);
         SELECT notification_id, hash INTO last_id, prev
             FROM %1$I.ledger_events ORDER BY notification_id DESC LIMIT 1;
+        NEW.notification_id := nextval('%1$I.ledger_events_notification_id_seq');
+        IF NEW.notification_id <= last_id THEN
+            RAISE EXCEPTION 'position %% would follow position %%: the position sequence was reset',
+                NEW.notification_id, last_id
+                USING ERRCODE = 'data_corrupted';
+        END IF;
         prev := coalesce(prev, '\x0000000000000000000000000000000000000000000000000000000000000000'::bytea);
     ELSE
         prev := decode(head, 'hex');
-    END IF;
-    NEW.notification_id := nextval('%1$I.ledger_events_notification_id_seq');
-    IF last_id IS NOT NULL AND NEW.notification_id <= last_id THEN
-        RAISE EXCEPTION 'position %% would follow position %%: the position sequence was reset',
-            NEW.notification_id, last_id
-            USING ERRCODE = 'data_corrupted';
+        NEW.notification_id := nextval('%1$I.ledger_events_notification_id_seq');
     END IF;
     NEW.recorded_at := clock_timestamp();
     NEW.prev_hash := prev;
-    topic_bytes := convert_to(NEW.topic, 'UTF8');
+    -- The database encoding is UTF8 (checked above), so octet_length counts UTF-8 bytes.
     NEW.hash := sha256(
         prev
         || int8send(NEW.notification_id)
         || uuid_send(NEW.originator_id)
         || int8send(NEW.originator_version)
-        || int8send((extract(epoch FROM NEW.recorded_at) * 1000000)::bigint)
-        || int4send(octet_length(topic_bytes)) || topic_bytes
+        || timestamptz_send(NEW.recorded_at)
+        || int4send(octet_length(NEW.topic)) || convert_to(NEW.topic, 'UTF8')
         || int4send(octet_length(NEW.state)) || NEW.state
     );
     PERFORM set_config('ledger.chain_head_%2$s', encode(NEW.hash, 'hex'), true);

@@ -60,7 +60,10 @@ class Party(Aggregate):
                 raise InvalidValue("grade", f"a distributor's grade is one of {DISTRIBUTOR_GRADES}")
         elif grade is not None:
             raise InvalidValue("grade", "only distributors carry a grade")
-        return cls(
+        # _create with the id given skips the library's generic argument handling.
+        return cls._create(
+            PartyRegistered,
+            id=party_id(code),
             code=code,
             name=name.strip(),
             role=role,

@@ -68,7 +68,10 @@ class Product(Aggregate):
             and storage_min_celsius > storage_max_celsius
         ):
             raise InvalidValue("storage_min_celsius", "is above storage_max_celsius")
-        return cls(
+        # _create with the id given skips the library's generic argument handling.
+        return cls._create(
+            ProductRegistered,
+            id=product_id(gtin),
             gtin=gtin.value,
             name=name.strip(),
             registration_certificate=registration_certificate.strip(),

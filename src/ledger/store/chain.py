@@ -8,6 +8,9 @@ import struct
 GENESIS_HASH = bytes(32)
 """The ``prev_hash`` of the first event: 32 zero bytes."""
 
+PG_EPOCH_UNIX_US = 946_684_800_000_000
+"""2000-01-01T00:00:00Z (PostgreSQL's timestamp epoch) in microseconds since the Unix epoch."""
+
 _FIXED = struct.Struct(">q16sqq")
 _LENGTH = struct.Struct(">i")
 
@@ -29,7 +32,8 @@ def event_hash(
         position: the event's ``notification_id``.
         originator_id: the aggregate id's 16 bytes (RFC 4122 order).
         originator_version: the aggregate version.
-        recorded_at_us: recording time in microseconds since 1970-01-01 UTC.
+        recorded_at_us: recording time in microseconds since 2000-01-01T00:00:00Z
+            (PostgreSQL's binary timestamp).
         topic: the event's topic (``module:Class``).
         state: the event's stored payload.
     """

@@ -17,10 +17,11 @@ MAX_FINDINGS = 100
 _FETCH_ROWS = 5000
 
 # The stored fields in the canonical layout's own terms; the id comes as its 16 bytes and
-# the recording time as integer microseconds since the Unix epoch.
+# the recording time as integer microseconds since 2000-01-01 UTC.
 _SELECT_CHAIN = sql.SQL(
     "SELECT notification_id, uuid_send(originator_id), originator_version,"
-    " (extract(epoch FROM recorded_at) * 1000000)::bigint, topic, state, prev_hash, hash"
+    " (extract(epoch FROM recorded_at) * 1000000)::bigint - 946684800000000,"
+    " topic, state, prev_hash, hash"
     " FROM {table}{where} ORDER BY notification_id"
 )
 
