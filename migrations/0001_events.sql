@@ -101,7 +101,7 @@ CREATE TRIGGER ledger_events_chain
 CREATE FUNCTION ledger_reject_change() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
-    RAISE EXCEPTION 'ledger events are append-only: % on %.% is not allowed',
+    RAISE EXCEPTION 'the ledger is append-only: % on %.% is not allowed',
         TG_OP, TG_TABLE_SCHEMA, TG_TABLE_NAME
         USING ERRCODE = 'insufficient_privilege',
               HINT = 'record a correcting event instead';

@@ -8,14 +8,19 @@ import secrets
 import subprocess
 import sys
 from collections.abc import Iterator
+from contextlib import contextmanager
+from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
+import psycopg
 import pytest
 from hypothesis import HealthCheck, settings
 from psycopg import sql
 
 from api.bootstrap import build_ledger
 from ledger.application import Ledger
+from ledger.domain.values import RiskClass, gs1_check_digit
 from ledger.settings import Settings
 from ledger.store.database import Database, open_database
 from ledger.store.migrations import migrate
@@ -39,17 +44,31 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Database:
     return open_database(Settings(database_url=None, data_dir=data_dir))
 
 
-@pytest.fixture
-def database(server: Database) -> Iterator[Database]:
-    """A freshly migrated schema of its own for one test, dropped afterwards."""
+@contextmanager
+def fresh_database(server: Database, *, migrated: bool = True) -> Iterator[Database]:
+    """A schema of its own (migrated unless told otherwise), dropped on exit.
+
+    For tests that need several clean ledgers, e.g. one per Hypothesis example: the
+    function-scoped ``database`` fixture is not reset between examples.
+    """
     schema = f"t_{secrets.token_hex(6)}"
     with server.connect(autocommit=True) as conn:
         conn.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(schema)))
     db = Database(url=server.url, schema=schema, embedded=server.embedded)
-    migrate(db, Settings().migrations_dir)
-    yield db
-    with server.connect(autocommit=True) as conn:
-        conn.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(schema)))
+    try:
+        if migrated:
+            migrate(db, Settings().migrations_dir)
+        yield db
+    finally:
+        with server.connect(autocommit=True) as conn:
+            conn.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(schema)))
+
+
+@pytest.fixture
+def database(server: Database) -> Iterator[Database]:
+    """A freshly migrated schema of its own for one test, dropped afterwards."""
+    with fresh_database(server) as db:
+        yield db
 
 
 @pytest.fixture
@@ -82,3 +101,53 @@ def run_cli(
         text=True,
         timeout=300,
     )
+
+
+def valid_gtin(number: int, *, prefix: str = "0690") -> str:
+    """A GTIN-14 with a correct check digit, distinct for each ``number``."""
+    body = f"{prefix}{number:0{13 - len(prefix)}d}"
+    return body + str(gs1_check_digit(body))
+
+
+def register_products(ledger: Ledger, count: int, *, start: int = 1) -> list[str]:
+    """Register ``count`` products one command each; return their GTINs."""
+    gtins = []
+    for number in range(start, start + count):
+        gtin = valid_gtin(number)
+        ledger.register_product(
+            gtin=gtin,
+            name=f"Single-use infusion set, model {number}",
+            registration_certificate=f"NMPA-2026-{number:05d}",
+            risk_class=RiskClass.II,
+            unit_of_use="each",
+            storage_min_celsius=Decimal("2.0"),
+            storage_max_celsius=Decimal("8.0"),
+        )
+        gtins.append(gtin)
+    return gtins
+
+
+@contextmanager
+def superuser_connection(database: Database) -> Iterator[psycopg.Connection[Any]]:
+    """A connection that bypasses the ledger's triggers, as a superuser tampering would.
+
+    ``session_replication_role = replica`` disables ordinary triggers, so neither the
+    append-only guards nor the chain trigger run: rows change exactly as written.
+    """
+    with database.connect(autocommit=True) as conn:
+        conn.execute("SET session_replication_role = replica")
+        yield conn
+
+
+def stored_rows(database: Database) -> list[tuple[Any, ...]]:
+    """Every event row with all its columns, in position order."""
+    with database.connect() as conn:
+        return conn.execute(
+            "SELECT notification_id, originator_id, originator_version, topic, state,"
+            " recorded_at, prev_hash, hash FROM ledger_events ORDER BY notification_id"
+        ).fetchall()
+
+
+def positions(database: Database) -> list[int]:
+    """The positions (notification ids) of the stored events, ascending."""
+    return [int(row[0]) for row in stored_rows(database)]

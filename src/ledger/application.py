@@ -2,21 +2,67 @@
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 from uuid import UUID
 
 from eventsourcing.application import Application, ProcessingEvent
 from eventsourcing.domain import Aggregate, DomainEventProtocol, MutableOrImmutableAggregate
 from eventsourcing.persistence import IntegrityError, JSONTranscoder, Recording, Transcoder
 
-from ledger.domain.errors import AlreadyRegistered
+from ledger.domain.errors import AlreadyRegistered, IdempotencyKeyReused, LedgerError
 from ledger.domain.party import Party
 from ledger.domain.product import Product
 from ledger.domain.values import Gtin, PartyRole, RiskClass
+from ledger.store.commands import CommandAlreadyRecorded, CommandRecord, StoredCommand
 from ledger.transcodings import DateAsISO, EnumAsValue, LedgerTranscoder
 
 DOMAIN_ENUMS: tuple[type[Any], ...] = (RiskClass, PartyRole)
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who sends a command, and the idempotency key of this request.
+
+    Attributes:
+        actor: who makes the write (an API key's name, ``cli`` …); recorded with it.
+        scope: the namespace of the caller's idempotency keys (usually the API key's id).
+        idempotency_key: the client's key; a repeat returns the first answer.
+    """
+
+    actor: str = "system"
+    scope: str = "ledger"
+    idempotency_key: str | None = None
+
+
+SYSTEM = Caller()
+
+
+@dataclass(frozen=True)
+class CommandOutcome:
+    """A command's answer.
+
+    Attributes:
+        outcome: what the command decided, JSON-ready (ids as strings).
+        positions: positions of the events it appended, in order (empty if none).
+        replayed: True when this is the stored answer to an earlier request with the same
+            idempotency key, and nothing was appended now.
+    """
+
+    outcome: dict[str, Any]
+    positions: tuple[int, ...]
+    replayed: bool = False
+
+    @property
+    def last_position(self) -> int | None:
+        """The position a reader must reach to see this command's effects."""
+        return self.positions[-1] if self.positions else None
+
+
+Decision = tuple[Sequence[Aggregate], dict[str, Any]]
 
 
 class Ledger(Application[UUID]):
@@ -60,6 +106,8 @@ class Ledger(Application[UUID]):
         self._notify(recordings)
         return recordings
 
+    # Master data -------------------------------------------------------------------------
+
     def register_product(
         self,
         *,
@@ -72,21 +120,32 @@ class Ledger(Application[UUID]):
         storage_max_celsius: Decimal | None = None,
         serialised: bool = False,
         company_prefix_length: int = 7,
-    ) -> UUID:
+        caller: Caller = SYSTEM,
+    ) -> CommandOutcome:
         """Register a product in the master data; its id derives from the GTIN."""
-        product = Product.register(
-            gtin=Gtin.parse(gtin),
-            name=name,
-            registration_certificate=registration_certificate,
-            risk_class=risk_class,
-            unit_of_use=unit_of_use,
-            storage_min_celsius=storage_min_celsius,
-            storage_max_celsius=storage_max_celsius,
-            serialised=serialised,
-            company_prefix_length=company_prefix_length,
+        arguments: dict[str, Any] = {
+            "gtin": gtin,
+            "name": name,
+            "registration_certificate": registration_certificate,
+            "risk_class": risk_class,
+            "unit_of_use": unit_of_use,
+            "storage_min_celsius": storage_min_celsius,
+            "storage_max_celsius": storage_max_celsius,
+            "serialised": serialised,
+            "company_prefix_length": company_prefix_length,
+        }
+
+        def decide() -> Decision:
+            product = Product.register(**{**arguments, "gtin": Gtin.parse(gtin)})
+            return [product], {"product_id": str(product.id), "gtin": product.gtin}
+
+        return self._execute(
+            "register_product",
+            arguments,
+            caller,
+            decide,
+            on_duplicate=lambda: AlreadyRegistered("product", Gtin.parse(gtin).value),
         )
-        self._save_new(product, kind="product", key=product.gtin)
-        return product.id
 
     def register_party(
         self,
@@ -97,22 +156,87 @@ class Ledger(Application[UUID]):
         region: str,
         recall_contact: str,
         grade: str | None = None,
-    ) -> UUID:
-        """Register a party (manufacturer, distributor, hospital ...) in the master data."""
-        party = Party.register(
-            code=code,
-            name=name,
-            role=role,
-            region=region,
-            recall_contact=recall_contact,
-            grade=grade,
-        )
-        self._save_new(party, kind="party", key=party.code)
-        return party.id
+        caller: Caller = SYSTEM,
+    ) -> CommandOutcome:
+        """Register a party (manufacturer, distributor, hospital …) in the master data."""
+        arguments: dict[str, Any] = {
+            "code": code,
+            "name": name,
+            "role": role,
+            "region": region,
+            "recall_contact": recall_contact,
+            "grade": grade,
+        }
 
-    def _save_new(self, aggregate: Product | Party, *, kind: str, key: str) -> None:
+        def decide() -> Decision:
+            party = Party.register(**arguments)
+            return [party], {"party_id": str(party.id), "code": party.code}
+
+        return self._execute(
+            "register_party",
+            arguments,
+            caller,
+            decide,
+            on_duplicate=lambda: AlreadyRegistered("party", code.strip()),
+        )
+
+    # Command execution -------------------------------------------------------------------
+
+    def _execute(
+        self,
+        command: str,
+        arguments: dict[str, Any],
+        caller: Caller,
+        decide: Callable[[], Decision],
+        *,
+        on_duplicate: Callable[[], LedgerError],
+    ) -> CommandOutcome:
+        """Decide, then save the decision's events with the command's idempotency record.
+
+        A request whose key is already recorded gets the first answer back, whatever the
+        ledger would decide now; the same key with different arguments is refused.
+        """
+        key = caller.idempotency_key
+        record: CommandRecord | None = None
         try:
-            self.save(aggregate)
-        except IntegrityError as exc:
-            # The first event of an id already exists: master data is registered once.
-            raise AlreadyRegistered(kind, key) from exc
+            aggregates, outcome = decide()
+            if key is not None:
+                record = CommandRecord(
+                    scope=caller.scope,
+                    idempotency_key=key,
+                    command=command,
+                    request_hash=self._request_hash(command, arguments),
+                    outcome=outcome,
+                    actor=caller.actor,
+                )
+            try:
+                recordings = self.save(*aggregates, command=record)
+            except IntegrityError as exc:
+                # An event's (aggregate, version) already exists: the decision raced another.
+                raise on_duplicate() from exc
+        except (LedgerError, CommandAlreadyRecorded):
+            if key is None:
+                raise
+            earlier = self.find_command(caller, key)
+            if earlier is None:
+                raise
+            return self._replay(earlier, command, arguments, key)
+        return CommandOutcome(outcome, tuple(r.notification.id for r in recordings))
+
+    def find_command(self, caller: Caller, idempotency_key: str) -> StoredCommand | None:
+        """The command recorded earlier under this caller's key, if any."""
+        recorder = cast(Any, self.recorder)
+        found: StoredCommand | None = recorder.find_command(caller.scope, idempotency_key)
+        return found
+
+    def _replay(
+        self, earlier: StoredCommand, command: str, arguments: dict[str, Any], key: str
+    ) -> CommandOutcome:
+        if earlier.request_hash != self._request_hash(command, arguments):
+            raise IdempotencyKeyReused(key, earlier.command)
+        return CommandOutcome(earlier.outcome, earlier.positions, replayed=True)
+
+    def _request_hash(self, command: str, arguments: dict[str, Any]) -> bytes:
+        transcoder = cast(LedgerTranscoder, self.mapper.transcoder)
+        canonical = transcoder.canonical({"command": command, "arguments": arguments})
+        return hashlib.sha256(canonical).digest()

@@ -61,6 +61,10 @@ class LedgerTranscoder(JSONTranscoder):
             return orjson.dumps(tagged)
         return orjson.dumps(self._tagged(obj))
 
+    def canonical(self, obj: Any) -> bytes:
+        """The same JSON with keys sorted: equal values give equal bytes (for hashing)."""
+        return orjson.dumps(self._tagged(obj), option=orjson.OPT_SORT_KEYS)
+
     def _tagged(self, obj: Any) -> Any:
         kind = type(obj)
         if kind in _JSON_NATIVE or obj is None:

@@ -32,3 +32,14 @@ class AlreadyRegistered(LedgerError):
         super().__init__(f"{kind} {key} is already registered")
         self.kind = kind
         self.key = key
+
+
+class IdempotencyKeyReused(LedgerError):
+    """Raised when an idempotency key comes back with a different request than its first."""
+
+    def __init__(self, idempotency_key: str, command: str) -> None:
+        super().__init__(
+            f"idempotency key {idempotency_key!r} was first used for a different {command} request"
+        )
+        self.idempotency_key = idempotency_key
+        self.command = command

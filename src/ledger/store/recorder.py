@@ -6,12 +6,19 @@ from collections import deque
 from collections.abc import Sequence
 from typing import Any
 
+import orjson
 from eventsourcing.persistence import InterfaceError, OperationalError, StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
 from eventsourcing.utils import retry
-from psycopg import Cursor
+from psycopg import Cursor, errors
 from psycopg.rows import DictRow
-from psycopg.sql import SQL, Identifier
+from psycopg.sql import SQL, Composed, Identifier
+from psycopg.types.json import Jsonb
+
+from ledger.store.commands import CommandAlreadyRecorded, CommandRecord, StoredCommand
+
+COMMANDS_TABLE = "ledger_commands"
+_COMMAND_KEY_CONSTRAINT = "ledger_commands_pkey"
 
 
 class _MostRecentFirst(deque[Any]):
@@ -54,40 +61,65 @@ class LedgerRecorder(PostgresApplicationRecorder):
         # Rendered to bytes once: rendering a composed SQL on every call cost as much as
         # the round trip. A single event goes as one VALUES row: for one row, unnest cost
         # ~80 us more on the server.
-        table = SQL("{schema}.{table}").format(
-            schema=Identifier(self.datastore.schema), table=Identifier(self.events_table_name)
+        schema = Identifier(self.datastore.schema)
+        events = SQL("{}.{}").format(schema, Identifier(self.events_table_name))
+        commands = SQL("{}.{}").format(schema, Identifier(COMMANDS_TABLE))
+        columns = SQL("INSERT INTO {} (originator_id, originator_version, topic, state) ").format(
+            events
         )
-        self._append_one = (
-            SQL(
-                "INSERT INTO {table} (originator_id, originator_version, topic, state)"
-                " VALUES (%b, %b, %b, %b) RETURNING notification_id"
-            )
-            .format(table=table)
-            .as_string()
-            .encode()
+        one = SQL("VALUES (%b, %b, %b, %b)")
+        many = SQL("SELECT * FROM unnest(%b::uuid[], %b::bigint[], %b::text[], %b::bytea[])")
+        returning = SQL(" RETURNING notification_id")
+        self._append_one = _rendered(columns + one + returning)
+        self._append_many = _rendered(columns + many + returning)
+        # A keyed command: its record goes in the same statement, with the positions.
+        record = SQL(
+            "INSERT INTO {} (scope, idempotency_key, command, request_hash, outcome,"
+            " positions, actor)"
+        ).format(commands)
+        keyed = SQL(
+            "WITH e AS ({insert}), c AS ({record}"
+            " SELECT %s, %s, %s, %s, %s, coalesce(array_agg(notification_id), '{{}}'), %s"
+            " FROM e) SELECT notification_id FROM e ORDER BY notification_id"
         )
-        self._append_many = (
+        self._append_one_keyed = _rendered(
+            keyed.format(insert=columns + one + returning, record=record)
+        )
+        self._append_many_keyed = _rendered(
+            keyed.format(insert=columns + many + returning, record=record)
+        )
+        self._record_only = _rendered(record + SQL(" VALUES (%s, %s, %s, %s, %s, '{}', %s)"))
+        self._select_command = _rendered(
             SQL(
-                "INSERT INTO {table} (originator_id, originator_version, topic, state)"
-                " SELECT * FROM unnest(%b::uuid[], %b::bigint[], %b::text[], %b::bytea[])"
-                " RETURNING notification_id"
-            )
-            .format(table=table)
-            .as_string()
-            .encode()
+                "SELECT command, request_hash, outcome, positions, actor, recorded_at"
+                " FROM {} WHERE scope = %s AND idempotency_key = %s"
+            ).format(commands)
         )
 
     @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
     def insert_events(
         self, stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> Sequence[int] | None:
-        """Append the events atomically; return their positions in order."""
-        if not stored_events:
+        """Append the events atomically; return their positions in order.
+
+        With ``command=CommandRecord(...)`` the command's idempotency record is written in
+        the same statement; if its key is already recorded, nothing is appended and
+        ``CommandAlreadyRecorded`` is raised.
+        """
+        command: CommandRecord | None = kwargs.get("command")
+        if not stored_events and command is None:
             return []
         with self.datastore.get_connection() as conn, conn.cursor() as curs:
             # The pool's connections are in autocommit mode: the statement is its own
             # transaction, committed before the positions come back.
-            self._insert_stored_events(curs, stored_events, **kwargs)
+            try:
+                self._insert_stored_events(curs, stored_events, **kwargs)
+            except errors.UniqueViolation as exc:
+                if command is not None and exc.diag.constraint_name == _COMMAND_KEY_CONSTRAINT:
+                    raise CommandAlreadyRecorded(command.scope, command.idempotency_key) from exc
+                raise
+            if not stored_events:
+                return []
             return [row["notification_id"] for row in curs.fetchall()]
 
     def _insert_stored_events(
@@ -96,6 +128,20 @@ class LedgerRecorder(PostgresApplicationRecorder):
         stored_events: Sequence[StoredEvent],
         **kwargs: Any,
     ) -> None:
+        command: CommandRecord | None = kwargs.get("command")
+        extra: tuple[Any, ...] = ()
+        if command is not None:
+            extra = (
+                command.scope,
+                command.idempotency_key,
+                command.command,
+                command.request_hash,
+                Jsonb(command.outcome, dumps=_dumps),
+                command.actor,
+            )
+            if not stored_events:
+                curs.execute(self._record_only, extra, prepare=True)
+                return
         if len(stored_events) == 1:
             event = stored_events[0]
             params: tuple[Any, ...] = (
@@ -104,18 +150,44 @@ class LedgerRecorder(PostgresApplicationRecorder):
                 event.topic,
                 event.state,
             )
-            curs.execute(self._append_one, params, prepare=True)
-            return
-        params = (
-            [e.originator_id for e in stored_events],
-            [e.originator_version for e in stored_events],
-            [e.topic for e in stored_events],
-            [e.state for e in stored_events],
+            statement = self._append_one if command is None else self._append_one_keyed
+        else:
+            params = (
+                [e.originator_id for e in stored_events],
+                [e.originator_version for e in stored_events],
+                [e.topic for e in stored_events],
+                [e.state for e in stored_events],
+            )
+            statement = self._append_many if command is None else self._append_many_keyed
+        curs.execute(statement, params + extra, prepare=True)
+
+    @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
+    def find_command(self, scope: str, idempotency_key: str) -> StoredCommand | None:
+        """The keyed command recorded under ``(scope, idempotency_key)``, if any."""
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(self._select_command, (scope, idempotency_key), prepare=True)
+            row = curs.fetchone()
+        if row is None:
+            return None
+        return StoredCommand(
+            command=row["command"],
+            request_hash=bytes(row["request_hash"]),
+            outcome=row["outcome"],
+            positions=tuple(row["positions"]),
+            actor=row["actor"],
+            recorded_at=row["recorded_at"],
         )
-        curs.execute(self._append_many, params, prepare=True)
 
     def subscribe(self, gt: int | None = None, topics: Sequence[str] = ()) -> Any:
         """Not offered: the ledger sends no NOTIFY, so a listener would never wake."""
         raise NotImplementedError(
             "the ledger's recorder sends no NOTIFY; read new events by polling positions"
         )
+
+
+def _rendered(statement: Composed) -> bytes:
+    return statement.as_string().encode()
+
+
+def _dumps(value: Any) -> str:
+    return orjson.dumps(value).decode()
