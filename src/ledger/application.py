@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, cast
@@ -70,6 +70,10 @@ class Ledger(Application[UUID]):
 
     name = "Ledger"
 
+    def __init__(self, env: Mapping[str, str] | None = None) -> None:
+        self._saved_listeners: list[Callable[[int], None]] = []
+        super().__init__(env)
+
     def construct_transcoder(self) -> Transcoder:
         """The library's JSON format with a faster encoder (see ``LedgerTranscoder``)."""
         transcoder = LedgerTranscoder()
@@ -105,6 +109,18 @@ class Ledger(Application[UUID]):
         self._take_snapshots(processing_event)
         self._notify(recordings)
         return recordings
+
+    def on_saved(self, listener: Callable[[int], None]) -> None:
+        """Call ``listener`` with the last position after every save that appended events.
+
+        Used by in-process followers (read models) to wake at once instead of polling.
+        """
+        self._saved_listeners.append(listener)
+
+    def _notify(self, recordings: list[Recording[UUID]]) -> None:
+        if recordings:
+            for listener in self._saved_listeners:
+                listener(recordings[-1].notification.id)
 
     # Master data -------------------------------------------------------------------------
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import enum
+import json
+import math
 from datetime import date
 from typing import Any
 
@@ -52,22 +54,40 @@ class LedgerTranscoder(JSONTranscoder):
 
     def encode(self, obj: Any) -> bytes:
         """Encode an event's state as UTF-8 JSON."""
-        if type(obj) is dict:
-            # An event's state: most values are plain, so only the others take a call.
-            tagged = obj.copy()
-            for key, value in obj.items():
-                if type(value) not in _JSON_NATIVE and value is not None:
-                    tagged[key] = self._tagged(value)
-            return orjson.dumps(tagged)
-        return orjson.dumps(self._tagged(obj))
+        try:
+            if type(obj) is dict:
+                # An event's state: most values are plain, so only the others take a call.
+                tagged = obj.copy()
+                for key, value in obj.items():
+                    if type(value) not in _JSON_NATIVE and value is not None:
+                        tagged[key] = self._tagged(value)
+                return orjson.dumps(tagged)
+            return orjson.dumps(self._tagged(obj))
+        except (_BeyondOrjson, orjson.JSONEncodeError):
+            # Non-finite floats and integers beyond 64 bits: orjson would write null or
+            # refuse; the library's encoder keeps them, so it writes these states.
+            return super().encode(obj)
 
     def canonical(self, obj: Any) -> bytes:
         """The same JSON with keys sorted: equal values give equal bytes (for hashing)."""
-        return orjson.dumps(self._tagged(obj), option=orjson.OPT_SORT_KEYS)
+        try:
+            return orjson.dumps(self._tagged(obj), option=orjson.OPT_SORT_KEYS)
+        except (_BeyondOrjson, orjson.JSONEncodeError):
+            return self._sorted_encoder.encode(obj).encode("utf8")
+
+    @property
+    def _sorted_encoder(self) -> json.JSONEncoder:
+        return json.JSONEncoder(
+            default=self._encode_obj, separators=(",", ":"), ensure_ascii=False, sort_keys=True
+        )
 
     def _tagged(self, obj: Any) -> Any:
         kind = type(obj)
         if kind in _JSON_NATIVE or obj is None:
+            return obj
+        if kind is float:
+            if not math.isfinite(obj):
+                raise _BeyondOrjson
             return obj
         if kind is dict:
             return {key: self._tagged(value) for key, value in obj.items()}
@@ -82,4 +102,8 @@ class LedgerTranscoder(JSONTranscoder):
         return {"_type_": transcoding.name, "_data_": self._tagged(transcoding.encode(obj))}
 
 
-_JSON_NATIVE = frozenset({str, int, bool, float})
+_JSON_NATIVE = frozenset({str, int, bool})
+
+
+class _BeyondOrjson(Exception):
+    """A value orjson cannot write as the library would."""

@@ -49,24 +49,18 @@ class Database:
         return conn
 
     def yoyo_url(self) -> str:
-        """The same database as a ``postgresql+psycopg://`` URL for yoyo-migrations."""
-        params = dict(self.params)
-        user = quote(params.pop("user", "") or "", safe="")
-        password = params.pop("password", "") or ""
-        host = params.pop("host", "") or ""
-        port = params.pop("port", "") or ""
-        dbname = quote(params.pop("dbname", "") or "", safe="")
-        query: dict[str, str] = {"schema": self.schema}
-        if host.startswith("/"):
-            query["host"] = host  # Unix socket directory
-            netloc = ""
-        else:
-            netloc = host + (f":{port}" if port else "")
-        if host.startswith("/") and port:
-            query["port"] = port
-        query.update({key: str(value) for key, value in params.items()})
+        """The same database as a ``postgresql+psycopg://`` URL for yoyo-migrations.
+
+        Everything but the credentials travels as query parameters, which yoyo decodes and
+        hands to psycopg unchanged (its path and host parts are not decoded, so a database
+        name with a space or an IPv6 host would otherwise name another connection).
+        """
+        params = {key: str(value) for key, value in self.params.items() if value is not None}
+        user = quote(params.pop("user", ""), safe="")
+        password = params.pop("password", "")
         auth = user + (f":{quote(password, safe='')}" if password else "")
-        return f"postgresql+psycopg://{auth}@{netloc}/{dbname}?{urlencode(query)}"
+        query = {**params, "schema": self.schema}
+        return f"postgresql+psycopg://{auth}@/?{urlencode(query)}"
 
     def library_env(self, *, pool_size: int) -> dict[str, str]:
         """Environment for the ``eventsourcing`` library's PostgreSQL persistence."""

@@ -1,0 +1,221 @@
+"""The projection runner: folds pages of events into read models, tracking in the same txn."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import psycopg
+from eventsourcing.persistence import StoredEvent
+from psycopg import sql
+
+from ledger.store.database import Database
+from projections.model import PositionedEvent, ReadModel
+
+Decode = Callable[[StoredEvent], Any]
+REBUILD_SUFFIX = "__rebuild"
+
+_ENSURE = "INSERT INTO ledger_projection_positions (projection) VALUES (%s) ON CONFLICT DO NOTHING"
+_LOCK_POSITION = "SELECT position FROM ledger_projection_positions WHERE projection = %s FOR UPDATE"
+_SET_POSITION = (
+    "UPDATE ledger_projection_positions SET position = %s, updated_at = clock_timestamp()"
+    " WHERE projection = %s"
+)
+_PAGE = (
+    "SELECT notification_id, recorded_at, originator_id, originator_version, topic, state"
+    " FROM ledger_events WHERE notification_id > %s ORDER BY notification_id LIMIT %s"
+)
+_HEAD = "SELECT coalesce(max(notification_id), 0) FROM ledger_events"
+
+
+@dataclass(frozen=True)
+class ProjectionStatus:
+    """How far a read model has folded the stream."""
+
+    name: str
+    position: int
+    head: int
+
+    @property
+    def lag(self) -> int:
+        """Events recorded but not yet folded."""
+        return max(0, self.head - self.position)
+
+
+class Projections:
+    """Keeps a set of read models up to date from the ledger's events.
+
+    Every page is one transaction: the position row is locked, the page read and folded,
+    the rows written and the position moved, so a model's tables always match its
+    position, and two runners (a server and a CLI rebuild) never fold the same page twice.
+    """
+
+    def __init__(
+        self,
+        database: Database,
+        decode: Decode,
+        models: Sequence[ReadModel[Any]],
+        *,
+        page_size: int = 1000,
+    ) -> None:
+        self.database = database
+        self.decode = decode
+        self.models = {model.name: model for model in models}
+        self.page_size = page_size
+        self._wake = threading.Event()
+        self._ensured = False
+
+    def model(self, name: str) -> ReadModel[Any]:
+        """The read model called ``name``; ``KeyError`` names the known ones."""
+        try:
+            return self.models[name]
+        except KeyError:
+            known = ", ".join(sorted(self.models))
+            raise KeyError(f"no read model called {name!r} (known: {known})") from None
+
+    def catch_up(self, names: Iterable[str] | None = None) -> dict[str, int]:
+        """Fold every event recorded so far into the models; return their positions."""
+        positions = {}
+        with self.database.connect(autocommit=True) as conn:
+            self._ensure_rows(conn)
+            for name in names or list(self.models):
+                model = self.model(name)
+                live = {table: table for table in model.tables}
+                while (folded := self._fold_page(conn, model, live)) is not None:
+                    positions[name] = folded
+                if name not in positions:
+                    positions[name] = self._position(conn, name)
+        return positions
+
+    def run(self, stop: threading.Event, *, interval: float = 0.2) -> None:
+        """Follow new events until ``stop`` is set (a thread's target)."""
+        while not stop.is_set():
+            try:
+                self.catch_up()
+            except psycopg.OperationalError:
+                time.sleep(interval)  # the database went away; try again
+            self._wake.wait(interval)
+            self._wake.clear()
+
+    def wake(self, _position: int | None = None) -> None:
+        """Tell a running follower that new events were saved."""
+        self._wake.set()
+
+    def status(self) -> list[ProjectionStatus]:
+        """Each model's position and the stream's head."""
+        with self.database.connect(autocommit=True) as conn:
+            self._ensure_rows(conn)
+            head = int(_scalar(conn, _HEAD))
+            return [
+                ProjectionStatus(name, self._position(conn, name), head) for name in self.models
+            ]
+
+    def wait_for(self, name: str, position: int, *, timeout: float = 5.0) -> bool:
+        """Wait until ``name`` has folded ``position``; False if it did not within timeout."""
+        deadline = time.monotonic() + timeout
+        with self.database.connect(autocommit=True) as conn:
+            while True:
+                if self._position(conn, name) >= position:
+                    return True
+                if time.monotonic() >= deadline:
+                    return False
+                self._wake.set()
+                time.sleep(0.005)
+
+    def rebuild(self, name: str, *, progress: Callable[[int, int], None] | None = None) -> int:
+        """Rebuild ``name`` from position 0 into fresh tables, then switch atomically.
+
+        Queries keep reading the old tables until the switch. Returns the position reached.
+        """
+        model = self.model(name)
+        fresh = {table: table + REBUILD_SUFFIX for table in model.tables}
+        with self.database.connect(autocommit=True) as conn:
+            self._ensure_rows(conn)
+            for table, copy in fresh.items():
+                conn.execute(_sql("DROP TABLE IF EXISTS {}", copy))
+                conn.execute(_sql("CREATE TABLE {} (LIKE {} INCLUDING ALL)", copy, table))
+            head = int(_scalar(conn, _HEAD))
+            position = 0
+            while position < head:  # the bulk, page by page, without blocking the live model
+                with conn.transaction():
+                    position = self._fold_into(conn, model, fresh, position) or head
+                if progress:
+                    progress(position, head)
+            with conn.transaction():  # the switch: stop the follower, catch up, swap
+                _scalar(conn, _LOCK_POSITION, (name,))
+                while (folded := self._fold_into(conn, model, fresh, position)) is not None:
+                    position = folded
+                for table, copy in fresh.items():
+                    _swap(conn, table, copy)
+                conn.execute(_SET_POSITION, (position, name))
+        return position
+
+    def _fold_page(
+        self, conn: psycopg.Connection[Any], model: ReadModel[Any], tables: Mapping[str, str]
+    ) -> int | None:
+        with conn.transaction():
+            position = int(_scalar(conn, _LOCK_POSITION, (model.name,)))
+            folded = self._fold_into(conn, model, tables, position)
+            if folded is not None:
+                conn.execute(_SET_POSITION, (folded, model.name))
+            return folded
+
+    def _fold_into(
+        self,
+        conn: psycopg.Connection[Any],
+        model: ReadModel[Any],
+        tables: Mapping[str, str],
+        after: int,
+    ) -> int | None:
+        rows = conn.execute(_PAGE, (after, self.page_size)).fetchall()
+        if not rows:
+            return None
+        events = [
+            PositionedEvent(
+                position, recorded_at, self.decode(StoredEvent(oid, version, topic, bytes(state)))
+            )
+            for position, recorded_at, oid, version, topic, state in rows
+            if topic in model.topics
+        ]
+        if events:
+            with conn.cursor() as cur:
+                model.write(cur, model.fold(events), tables)
+        return int(rows[-1][0])
+
+    def _ensure_rows(self, conn: psycopg.Connection[Any]) -> None:
+        if not self._ensured:
+            with conn.transaction():
+                for name in self.models:
+                    conn.execute(_ENSURE, (name,))
+            self._ensured = True
+
+    @staticmethod
+    def _position(conn: psycopg.Connection[Any], name: str) -> int:
+        row = conn.execute(
+            "SELECT position FROM ledger_projection_positions WHERE projection = %s", (name,)
+        ).fetchone()
+        return int(row[0]) if row else 0
+
+
+def _swap(conn: psycopg.Connection[Any], table: str, copy: str) -> None:
+    conn.execute(_sql("DROP TABLE {}", table))
+    conn.execute(_sql("ALTER TABLE {} RENAME TO {}", copy, table))
+    indexes = conn.execute(
+        "SELECT indexname FROM pg_indexes WHERE schemaname = current_schema()"
+        " AND tablename = %s AND indexname LIKE %s",
+        (table, f"%{REBUILD_SUFFIX}%"),
+    ).fetchall()
+    for (index,) in indexes:
+        conn.execute(_sql("ALTER INDEX {} RENAME TO {}", index, index.replace(REBUILD_SUFFIX, "")))
+
+
+def _sql(template: str, *names: str) -> sql.Composed:
+    return sql.SQL(template).format(*map(sql.Identifier, names))
+
+
+def _scalar(conn: psycopg.Connection[Any], query: str, params: tuple[Any, ...] = ()) -> Any:
+    row = conn.execute(query, params).fetchone()
+    return row[0] if row else 0
