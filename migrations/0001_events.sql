@@ -59,6 +59,13 @@ DECLARE
     last_id bigint;
 BEGIN
     IF head IS NULL OR head = '' THEN
+        -- The head must be read by a statement that starts after the lock is granted, with
+        -- a fresh snapshot: only READ COMMITTED gives one.
+        IF current_setting('transaction_isolation') <> 'read committed' THEN
+            RAISE EXCEPTION 'events are appended at READ COMMITTED, not %%',
+                current_setting('transaction_isolation')
+                USING ERRCODE = 'feature_not_supported';
+        END IF;
         PERFORM pg_advisory_xact_lock(%3$s);
         SELECT notification_id, hash INTO last_id, prev
             FROM %1$I.ledger_events ORDER BY notification_id DESC LIMIT 1;

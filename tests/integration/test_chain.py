@@ -398,3 +398,17 @@ def test_a_reset_position_sequence_stops_appends_instead_of_reusing_old_position
 
     assert stored_rows(database) == before
     assert verify_chain(database).ok
+
+
+def test_an_append_outside_read_committed_is_refused_and_appends_nothing(
+    database: Database, ledger: Ledger
+) -> None:
+    register_products(ledger, 1)
+    with database.connect() as conn:
+        conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+        with pytest.raises(errors.FeatureNotSupported, match="READ COMMITTED"):
+            conn.execute(
+                "INSERT INTO ledger_events (originator_id, originator_version, topic, state)"
+                " VALUES (gen_random_uuid(), 1, 'x:Y', '\\x00')"
+            )
+    assert positions(database) == [1]

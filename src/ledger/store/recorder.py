@@ -11,7 +11,7 @@ from eventsourcing.persistence import InterfaceError, OperationalError, StoredEv
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
 from eventsourcing.utils import retry
 from psycopg import Cursor, errors
-from psycopg.rows import DictRow
+from psycopg.rows import tuple_row
 from psycopg.sql import SQL, Composed, Identifier
 from psycopg.types.json import Jsonb
 
@@ -109,7 +109,7 @@ class LedgerRecorder(PostgresApplicationRecorder):
         command: CommandRecord | None = kwargs.get("command")
         if not stored_events and command is None:
             return []
-        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+        with self.datastore.get_connection() as conn, conn.cursor(row_factory=tuple_row) as curs:
             # The pool's connections are in autocommit mode: the statement is its own
             # transaction, committed before the positions come back.
             try:
@@ -120,11 +120,11 @@ class LedgerRecorder(PostgresApplicationRecorder):
                 raise
             if not stored_events:
                 return []
-            return [row["notification_id"] for row in curs.fetchall()]
+            return [row[0] for row in curs.fetchall()]
 
     def _insert_stored_events(
         self,
-        curs: Cursor[DictRow],
+        curs: Cursor[Any],
         stored_events: Sequence[StoredEvent],
         **kwargs: Any,
     ) -> None:
