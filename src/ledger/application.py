@@ -1,10 +1,16 @@
-"""The ``Ledger`` application: one method per use case, each saving its events atomically."""
+"""The ``Ledger`` application: one method per use case, each saving its events atomically.
+
+Here: master data, and changes of the status of a lot's stock (counts, quarantine, holds,
+scrapping, temperature); the moves of lots' units are in ``ledger.movements``.
+"""
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+import random
+import time
+from collections.abc import Callable, Mapping
+from datetime import datetime
 from decimal import Decimal
 from typing import Any, cast
 from uuid import UUID
@@ -13,60 +19,36 @@ from eventsourcing.application import Application, ProcessingEvent
 from eventsourcing.domain import Aggregate, DomainEventProtocol, MutableOrImmutableAggregate
 from eventsourcing.persistence import IntegrityError, JSONTranscoder, Recording, Transcoder
 
-from ledger.domain.errors import AlreadyRegistered, IdempotencyKeyReused, LedgerError
+from ledger.commands import SYSTEM, Caller, CommandOutcome, Decision
+from ledger.domain.errors import (
+    AlreadyRegistered,
+    ConcurrentUpdate,
+    IdempotencyKeyReused,
+    LedgerError,
+)
+from ledger.domain.lot import Lot
 from ledger.domain.party import Party
 from ledger.domain.product import Product
-from ledger.domain.values import Gtin, PartyRole, RiskClass
+from ledger.domain.values import Gtin, PartyRole, RiskClass, StockStatus, StorageRange
+from ledger.movements import StockMovements, arguments_of
 from ledger.store.commands import CommandAlreadyRecorded, CommandRecord, StoredCommand
 from ledger.transcodings import DateAsISO, EnumAsValue, LedgerTranscoder
 
-DOMAIN_ENUMS: tuple[type[Any], ...] = (RiskClass, PartyRole)
+__all__ = ["SYSTEM", "Caller", "CommandOutcome", "Decision", "Ledger"]
+
+DOMAIN_ENUMS: tuple[type[Any], ...] = (RiskClass, PartyRole, StockStatus)
+
+# Waits between attempts of a command that lost an optimistic-concurrency race: random
+# (so that the losers of one race do not meet again) and growing, up to a ceiling.
+_BACKOFF_SECONDS = 0.002
+_BACKOFF_CEILING_SECONDS = 0.2
 
 
-@dataclass(frozen=True)
-class Caller:
-    """Who sends a command, and the idempotency key of this request.
+class Ledger(StockMovements, Application[UUID]):
+    """The traceability ledger's application service.
 
-    Attributes:
-        actor: who makes the write (an API key's name, ``cli`` …); recorded with it.
-        scope: the namespace of the caller's idempotency keys (usually the API key's id).
-        idempotency_key: the client's key; a repeat returns the first answer.
+    Master data use cases are here; the stock movements of lots come from ``StockMovements``.
     """
-
-    actor: str = "system"
-    scope: str = "ledger"
-    idempotency_key: str | None = None
-
-
-SYSTEM = Caller()
-
-
-@dataclass(frozen=True)
-class CommandOutcome:
-    """A command's answer.
-
-    Attributes:
-        outcome: what the command decided, JSON-ready (ids as strings).
-        positions: positions of the events it appended, in order (empty if none).
-        replayed: True when this is the stored answer to an earlier request with the same
-            idempotency key, and nothing was appended now.
-    """
-
-    outcome: dict[str, Any]
-    positions: tuple[int, ...]
-    replayed: bool = False
-
-    @property
-    def last_position(self) -> int | None:
-        """The position a reader must reach to see this command's effects."""
-        return self.positions[-1] if self.positions else None
-
-
-Decision = tuple[Sequence[Aggregate], dict[str, Any]]
-
-
-class Ledger(Application[UUID]):
-    """The traceability ledger's application service."""
 
     name = "Ledger"
 
@@ -209,6 +191,125 @@ class Ledger(Application[UUID]):
             on_duplicate=lambda: AlreadyRegistered("party", code.strip()),
         )
 
+    # Stock status of lots ----------------------------------------------------------------
+
+    def adjust_stock(
+        self,
+        *,
+        location: str,
+        change: int,
+        reason: str,
+        occurred_at: datetime,
+        status: StockStatus = StockStatus.AVAILABLE,
+        gtin: str | None = None,
+        lot_number: str | None = None,
+        udi: str | None = None,
+        caller: Caller = SYSTEM,
+    ) -> CommandOutcome:
+        """Correct a balance after a stock count (``change`` positive or negative)."""
+        return self._on_lot("adjust_stock", arguments_of(locals()), caller, Lot.adjust)
+
+    def quarantine(
+        self,
+        *,
+        location: str,
+        quantity: int,
+        reason: str,
+        occurred_at: datetime,
+        gtin: str | None = None,
+        lot_number: str | None = None,
+        udi: str | None = None,
+        caller: Caller = SYSTEM,
+    ) -> CommandOutcome:
+        """Put available units at a location in quarantine."""
+        return self._on_lot("quarantine", arguments_of(locals()), caller, Lot.quarantine)
+
+    def release_quarantine(
+        self,
+        *,
+        location: str,
+        quantity: int,
+        reason: str,
+        occurred_at: datetime,
+        gtin: str | None = None,
+        lot_number: str | None = None,
+        udi: str | None = None,
+        caller: Caller = SYSTEM,
+    ) -> CommandOutcome:
+        """Release quarantined units (into hold while the lot is on hold)."""
+        arguments = arguments_of(locals())
+        return self._on_lot("release_quarantine", arguments, caller, Lot.release_quarantine)
+
+    def hold(
+        self,
+        *,
+        hold: str,
+        reason: str,
+        occurred_at: datetime,
+        gtin: str | None = None,
+        lot_number: str | None = None,
+        udi: str | None = None,
+        caller: Caller = SYSTEM,
+    ) -> CommandOutcome:
+        """Put a lot on hold (e.g. under a recall id): none of its units may leave."""
+        return self._on_lot("hold", arguments_of(locals()), caller, Lot.hold)
+
+    def release_hold(
+        self,
+        *,
+        hold: str,
+        occurred_at: datetime,
+        gtin: str | None = None,
+        lot_number: str | None = None,
+        udi: str | None = None,
+        caller: Caller = SYSTEM,
+    ) -> CommandOutcome:
+        """Lift a hold; held units become available once no hold remains open."""
+        return self._on_lot("release_hold", arguments_of(locals()), caller, Lot.release_hold)
+
+    def scrap(
+        self,
+        *,
+        location: str,
+        quantity: int,
+        reason: str,
+        occurred_at: datetime,
+        status: StockStatus = StockStatus.QUARANTINE,
+        gtin: str | None = None,
+        lot_number: str | None = None,
+        udi: str | None = None,
+        caller: Caller = SYSTEM,
+    ) -> CommandOutcome:
+        """Destroy or write off quarantined (or available) units."""
+        return self._on_lot("scrap", arguments_of(locals()), caller, Lot.scrap)
+
+    def record_temperature(
+        self,
+        *,
+        celsius: Decimal,
+        occurred_at: datetime,
+        location: str | None = None,
+        shipment: str | None = None,
+        gtin: str | None = None,
+        lot_number: str | None = None,
+        udi: str | None = None,
+        caller: Caller = SYSTEM,
+    ) -> CommandOutcome:
+        """Record a temperature reading where a lot is kept or carried; outside the product's
+        storage range, its available units there are quarantined."""
+
+        def storage(lot: Lot) -> dict[str, Any]:
+            product = self._product(Gtin(lot.gtin))
+            return {
+                "storage": StorageRange(product.storage_min_celsius, product.storage_max_celsius)
+            }
+
+        arguments = arguments_of(locals())
+        del arguments["storage"]
+        return self._on_lot(
+            "record_temperature", arguments, caller, Lot.record_temperature, context=storage
+        )
+
     # Command execution -------------------------------------------------------------------
 
     def _execute(
@@ -218,31 +319,25 @@ class Ledger(Application[UUID]):
         caller: Caller,
         decide: Callable[[], Decision],
         *,
-        on_duplicate: Callable[[], LedgerError],
+        on_duplicate: Callable[[], LedgerError] | None = None,
+        retries: int = 0,
     ) -> CommandOutcome:
         """Decide, then save the decision's events with the command's idempotency record.
 
         A request whose key is already recorded gets the first answer back, whatever the
         ledger would decide now; the same key with different arguments is refused.
+
+        Args:
+            on_duplicate: the error to raise when an event's (aggregate, version) already
+                exists, for commands that create an aggregate only once (registrations).
+            retries: for commands that change existing aggregates: how many times to decide
+                again on fresh state after losing such a race, before ``ConcurrentUpdate``.
         """
         key = caller.idempotency_key
-        record: CommandRecord | None = None
         try:
-            aggregates, outcome = decide()
-            if key is not None:
-                record = CommandRecord(
-                    scope=caller.scope,
-                    idempotency_key=key,
-                    command=command,
-                    request_hash=self._request_hash(command, arguments),
-                    outcome=outcome,
-                    actor=caller.actor,
-                )
-            try:
-                recordings = self.save(*aggregates, command=record)
-            except IntegrityError as exc:
-                # An event's (aggregate, version) already exists: the decision raced another.
-                raise on_duplicate() from exc
+            outcome, recordings = self._decide_and_save(
+                command, arguments, caller, decide, on_duplicate=on_duplicate, retries=retries
+            )
         except (LedgerError, CommandAlreadyRecorded):
             if key is None:
                 raise
@@ -251,6 +346,41 @@ class Ledger(Application[UUID]):
                 raise
             return self._replay(earlier, command, arguments, key)
         return CommandOutcome(outcome, tuple(r.notification.id for r in recordings))
+
+    def _decide_and_save(
+        self,
+        command: str,
+        arguments: dict[str, Any],
+        caller: Caller,
+        decide: Callable[[], Decision],
+        *,
+        on_duplicate: Callable[[], LedgerError] | None,
+        retries: int,
+    ) -> tuple[dict[str, Any], list[Recording[UUID]]]:
+        attempt = 0
+        while True:
+            aggregates, outcome = decide()
+            record = None
+            if caller.idempotency_key is not None:
+                record = CommandRecord(
+                    scope=caller.scope,
+                    idempotency_key=caller.idempotency_key,
+                    command=command,
+                    request_hash=self._request_hash(command, arguments),
+                    outcome=outcome,
+                    actor=caller.actor,
+                )
+            try:
+                return outcome, self.save(*aggregates, command=record)
+            except IntegrityError as exc:
+                # An event's (aggregate, version) already exists: the decision raced another.
+                if on_duplicate is not None:
+                    raise on_duplicate() from exc
+                attempt += 1
+                if attempt > retries:
+                    raise ConcurrentUpdate(command, attempt) from exc
+            ceiling = min(_BACKOFF_CEILING_SECONDS, _BACKOFF_SECONDS * 2**attempt)
+            time.sleep(random.uniform(0, ceiling))
 
     def find_command(self, caller: Caller, idempotency_key: str) -> StoredCommand | None:
         """The command recorded earlier under this caller's key, if any."""

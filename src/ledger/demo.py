@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from ledger.application import Ledger
+from ledger.demo_stock import DemoCast, StockStory
 from ledger.domain.values import PartyRole, RiskClass, gs1_check_digit
 
 SCALES: dict[str, dict[str, int]] = {
@@ -15,6 +16,7 @@ SCALES: dict[str, dict[str, int]] = {
     "medium": {"products": 60, "distributors": 8, "sub_distributors": 16, "hospitals": 40},
     "large": {"products": 300, "distributors": 20, "sub_distributors": 60, "hospitals": 200},
 }
+LOTS = {"small": 36, "medium": 120, "large": 600}
 
 _DEVICES = (
     ("Coronary stent system", RiskClass.III, "each", None),
@@ -44,6 +46,7 @@ class DemoSummary:
     seed: int
     products: int
     parties: int
+    lots: int
     events: int
 
 
@@ -54,11 +57,31 @@ def load_demo(
     seed: int = 7,
     progress: Callable[[int], None] | None = None,
 ) -> DemoSummary:
-    """Register the demo's master data; call only on an empty ledger."""
+    """Register the demo's master data, then receive lots and move them through the channel
+    (see ``ledger.demo_stock``); call only on an empty ledger."""
     sizes = SCALES[scale]
     rng = random.Random(seed)
     step = progress or (lambda _n: None)
-    parties = 0
+    parties = _register_parties(ledger, rng, sizes, step)
+    products = _register_products(ledger, rng, sizes["products"], seed, step)
+    cast = DemoCast(
+        manufacturers=parties[PartyRole.MANUFACTURER],
+        distributors=parties[PartyRole.DISTRIBUTOR],
+        sub_distributors=parties[PartyRole.SUB_DISTRIBUTOR],
+        hospitals=parties[PartyRole.HOSPITAL],
+        products=products,
+    )
+    movements = StockStory(ledger, rng, cast, seed).run(LOTS[scale], step)
+    registered = sum(len(codes) for codes in parties.values())
+    return DemoSummary(
+        scale, seed, len(products), registered, LOTS[scale], len(products) + registered + movements
+    )
+
+
+def _register_parties(
+    ledger: Ledger, rng: random.Random, sizes: dict[str, int], step: Callable[[int], None]
+) -> dict[PartyRole, list[str]]:
+    codes: dict[PartyRole, list[str]] = {PartyRole.MANUFACTURER: []}
     for code, name in _MANUFACTURERS:
         ledger.register_party(
             code=code,
@@ -67,13 +90,14 @@ def load_demo(
             region=rng.choice(_REGIONS),
             recall_contact=f"qa@{code.lower()}.example.cn",
         )
-        parties += 1
+        codes[PartyRole.MANUFACTURER].append(code)
         step(1)
     for role, count, prefix in (
         (PartyRole.DISTRIBUTOR, sizes["distributors"], "DIST"),
         (PartyRole.SUB_DISTRIBUTOR, sizes["sub_distributors"], "SUBD"),
         (PartyRole.HOSPITAL, sizes["hospitals"], "HOSP"),
     ):
+        codes[role] = []
         for number in range(1, count + 1):
             region = rng.choice(_REGIONS)
             grade = rng.choice("AABBC") if role is not PartyRole.HOSPITAL else None
@@ -86,13 +110,21 @@ def load_demo(
                 grade=grade,
                 recall_contact=f"recall@{prefix.lower()}{number:03d}.example.cn",
             )
-            parties += 1
+            codes[role].append(f"{prefix}-{number:03d}")
             step(1)
-    for number in range(1, sizes["products"] + 1):
+    return codes
+
+
+def _register_products(
+    ledger: Ledger, rng: random.Random, count: int, seed: int, step: Callable[[int], None]
+) -> list[tuple[str, bool]]:
+    products = []
+    for number in range(1, count + 1):
         device, risk, unit, storage = _DEVICES[(number - 1) % len(_DEVICES)]
         body = f"0690{seed % 1000:03d}{number:06d}"
+        gtin = body + str(gs1_check_digit(body))
         ledger.register_product(
-            gtin=body + str(gs1_check_digit(body)),
+            gtin=gtin,
             name=f"{device}, model {rng.randint(100, 999)}",
             registration_certificate=f"国械注准2026{3 if risk is RiskClass.III else 2}{number:07d}",
             risk_class=risk,
@@ -102,11 +134,13 @@ def load_demo(
             serialised=risk is RiskClass.III,
             company_prefix_length=7,
         )
+        products.append((gtin, storage is not None))
         step(1)
-    return DemoSummary(scale, seed, sizes["products"], parties, sizes["products"] + parties)
+    return products
 
 
 def demo_size(scale: str) -> int:
-    """How many commands the demo runs at this scale (for progress bars)."""
+    """How many steps the demo reports at this scale (for progress bars): one per master
+    data record and one per lot followed."""
     sizes = SCALES[scale]
-    return len(_MANUFACTURERS) + sum(sizes.values())
+    return len(_MANUFACTURERS) + sum(sizes.values()) + LOTS[scale]

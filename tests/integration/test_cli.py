@@ -165,9 +165,10 @@ def test_demo_json_loads_the_small_data_set_and_reports_what_it_loaded(
         "seed": 7,
         "products": 12,
         "parties": 18,
-        "events": 30,
+        "lots": 36,
+        "events": 420,
     }
-    assert len(stored_rows(database)) == 30
+    assert len(stored_rows(database)) == 420
     assert run_cli("verify", "--json", env=cli_env(database)).returncode == 0
 
 
@@ -177,8 +178,9 @@ def test_demo_at_medium_scale_loads_the_medium_data_set(database: Database) -> N
     assert result.returncode == 0, result.stderr
     summary = one_json_object(result)
     assert (summary["scale"], summary["seed"]) == ("medium", 3)
-    assert (summary["products"], summary["parties"], summary["events"]) == (60, 67, 127)
-    assert len(stored_rows(database)) == 127
+    assert (summary["products"], summary["parties"], summary["lots"]) == (60, 67, 120)
+    assert summary["events"] == 1400
+    assert len(stored_rows(database)) == 1400
 
 
 def test_demo_with_the_same_seed_loads_the_same_events_into_two_ledgers(
@@ -231,8 +233,8 @@ def test_demo_run_twice_refuses_the_second_time(database: Database) -> None:
     again = run_cli("demo", "--json", env=cli_env(database))
 
     assert again.returncode == 1
-    assert "30 events" in one_error_line(again)
-    assert len(stored_rows(database)) == 30
+    assert "420 events" in one_error_line(again)
+    assert len(stored_rows(database)) == 420
 
 
 # ledger migrate
@@ -372,7 +374,7 @@ def test_demo_then_verify_on_the_embedded_server_succeed_without_warnings(
     assert demo.stderr == ""
     assert verify.returncode == 0, verify.stderr
     assert verify.stderr == ""
-    assert one_json_object(verify)["events"] == 30
+    assert one_json_object(verify)["events"] == 420
     assert (tmp_path / "data" / "pgdata").is_dir()
 
 

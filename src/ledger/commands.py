@@ -1,0 +1,52 @@
+"""What every command of the ledger shares: who sends it, and what it answers."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from eventsourcing.domain import Aggregate
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who sends a command, and the idempotency key of this request.
+
+    Attributes:
+        actor: who makes the write (an API key's name, ``cli`` …); recorded with it.
+        scope: the namespace of the caller's idempotency keys (usually the API key's id).
+        idempotency_key: the client's key; a repeat returns the first answer.
+    """
+
+    actor: str = "system"
+    scope: str = "ledger"
+    idempotency_key: str | None = None
+
+
+SYSTEM = Caller()
+
+
+@dataclass(frozen=True)
+class CommandOutcome:
+    """A command's answer.
+
+    Attributes:
+        outcome: what the command decided, JSON-ready (ids as strings).
+        positions: positions of the events it appended, in order (empty if none).
+        replayed: True when this is the stored answer to an earlier request with the same
+            idempotency key, and nothing was appended now.
+    """
+
+    outcome: dict[str, Any]
+    positions: tuple[int, ...]
+    replayed: bool = False
+
+    @property
+    def last_position(self) -> int | None:
+        """The position a reader must reach to see this command's effects."""
+        return self.positions[-1] if self.positions else None
+
+
+Decision = tuple[Sequence[Aggregate], dict[str, Any]]
+"""What a command's ``decide()`` returns: the aggregates to save, and its JSON-ready answer."""
