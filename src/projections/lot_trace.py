@@ -1,0 +1,232 @@
+"""The lot trace read model: a lot's history, forward to every holder, back to its source.
+
+Forward: units go from the ledger's own stock to consignees (delivered shipments), and
+from distributors on to their customers (reported sales), so a trace reaches
+sub-distributors and hospitals. Each consignee's units are counted as shipped, delivered,
+bought (from a distributor), sold on, returned and used; what it is believed to hold is
+delivered + bought - sold on - returned - used.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+from uuid import UUID
+
+from psycopg import Cursor, sql
+
+from ledger.domain import lot_events as ev
+from projections.model import PositionedEvent, ReadModel
+from projections.stock import lot_topics
+
+OWN_STOCK = ""
+"""The party code standing for the ledger's own warehouses in ``lot_flows``."""
+
+_COUNTERS = ("shipped", "delivered", "bought", "sold_on", "returned", "used")
+Entry = tuple[str | None, str | None, str | None, int | None, str | None]
+# location, party, counterparty, quantity, reference
+
+
+@dataclass
+class TraceChanges:
+    """Trace entries, flow deltas and consignee counter deltas."""
+
+    entries: list[tuple[Any, ...]] = field(default_factory=list)
+    flows: dict[tuple[UUID, str, str], int] = field(default_factory=lambda: defaultdict(int))
+    consignees: dict[tuple[UUID, str], dict[str, int]] = field(
+        default_factory=lambda: defaultdict(lambda: dict.fromkeys(_COUNTERS, 0))
+    )
+
+
+def _describe(e: Any) -> Entry:
+    if isinstance(e, ev.LotReceived):
+        return e.location, e.supplier, None, e.accepted + e.rejected, e.purchase_order
+    if isinstance(e, ev.ShipmentDispatched):
+        return ",".join(sorted(e.from_locations)), e.consignee, None, e.quantity, e.shipment
+    if isinstance(e, ev.ShipmentDelivered):
+        return None, e.consignee, None, e.quantity, e.shipment
+    if isinstance(e, ev.SalesReported):
+        return None, e.seller, e.buyer, e.quantity, e.reference
+    if isinstance(e, ev.UseReported):
+        return None, e.consignee, None, e.quantity, None
+    if isinstance(e, ev.ReturnReceived):
+        return e.location, e.consignee, None, e.quantity, e.reason
+    if isinstance(e, ev.TransferDispatched):
+        return e.from_location, None, e.to_location, e.quantity, e.transfer
+    if isinstance(e, ev.TransferReceived):
+        return e.location, None, None, e.quantity, e.transfer
+    if isinstance(e, ev.StockHeld | ev.HoldReleased):
+        return None, None, None, sum(e.quantities.values()), e.hold
+    location = getattr(e, "location", None)
+    quantity = getattr(e, "quantity", None) or getattr(e, "change", None)
+    return location, None, None, quantity, None
+
+
+def _count(changes: TraceChanges, e: Any) -> None:
+    lot = e.originator_id
+    if isinstance(e, ev.ShipmentDispatched):
+        changes.consignees[(lot, e.consignee)]["shipped"] += e.quantity
+    elif isinstance(e, ev.ShipmentDelivered):
+        changes.consignees[(lot, e.consignee)]["delivered"] += e.quantity
+        changes.flows[(lot, OWN_STOCK, e.consignee)] += e.quantity
+    elif isinstance(e, ev.SalesReported):
+        changes.consignees[(lot, e.seller)]["sold_on"] += e.quantity
+        changes.consignees[(lot, e.buyer)]["bought"] += e.quantity
+        changes.flows[(lot, e.seller, e.buyer)] += e.quantity
+    elif isinstance(e, ev.ReturnReceived):
+        changes.consignees[(lot, e.consignee)]["returned"] += e.quantity
+    elif isinstance(e, ev.UseReported):
+        changes.consignees[(lot, e.consignee)]["used"] += e.quantity
+
+
+class LotTrace(ReadModel[TraceChanges]):
+    """Every event of a lot, and the flow of its units through the channel."""
+
+    name: ClassVar[str] = "lot_trace"
+    tables: ClassVar[tuple[str, ...]] = ("lot_trace_entries", "lot_flows", "lot_consignees")
+    topics: ClassVar[frozenset[str]] = lot_topics(
+        ev.LotReceived, ev.StockPutAway, ev.TransferDispatched, ev.TransferReceived,
+        ev.TransferDiscrepancyRecorded, ev.ShipmentDispatched, ev.ShipmentDelivered,
+        ev.ReturnReceived, ev.StockAdjusted, ev.StockQuarantined, ev.QuarantineReleased,
+        ev.StockHeld, ev.HoldReleased, ev.StockScrapped, ev.UseReported, ev.SalesReported,
+        ev.TemperatureRecorded, ev.TemperatureExcursionRecorded,
+    )  # fmt: skip
+
+    def fold(self, events: Sequence[PositionedEvent]) -> TraceChanges:
+        """Entries for every event; flow and counter deltas for channel movements."""
+        changes = TraceChanges()
+        for item in events:
+            event = item.event
+            location, party, counterparty, quantity, reference = (
+                (None, None, None, None, None) if isinstance(event, ev.LotOpened)
+                else _describe(event)
+            )  # fmt: skip
+            changes.entries.append(
+                (item.position, event.originator_id, type(event).__name__,
+                 getattr(event, "occurred_at", None), item.recorded_at, location, party,
+                 counterparty, quantity, reference)
+            )  # fmt: skip
+            _count(changes, event)
+        return changes
+
+    def write(self, cursor: Cursor[Any], changes: TraceChanges, tables: Mapping[str, str]) -> None:
+        """Copy the entries in; add the deltas to flows and consignee counters."""
+        with cursor.copy(
+            sql.SQL(
+                "COPY {} (position, lot_id, movement, occurred_at, recorded_at, location,"
+                " party, counterparty, quantity, reference) FROM STDIN"
+            ).format(sql.Identifier(tables["lot_trace_entries"]))
+        ) as copy:
+            for row in changes.entries:
+                copy.write_row(row)
+        if changes.flows:
+            cursor.executemany(
+                sql.SQL(
+                    "INSERT INTO {} AS f (lot_id, from_party, to_party, quantity)"
+                    " VALUES (%s, %s, %s, %s) ON CONFLICT (lot_id, from_party, to_party)"
+                    " DO UPDATE SET quantity = f.quantity + EXCLUDED.quantity"
+                ).format(sql.Identifier(tables["lot_flows"])),
+                [(*key, quantity) for key, quantity in changes.flows.items()],
+            )
+        if changes.consignees:
+            names = sql.SQL(", ").join(map(sql.Identifier, _COUNTERS))
+            adds = sql.SQL(", ").join(
+                sql.SQL("{0} = c.{0} + EXCLUDED.{0}").format(sql.Identifier(n)) for n in _COUNTERS
+            )
+            cursor.executemany(
+                sql.SQL(
+                    "INSERT INTO {} AS c (lot_id, consignee, {}) VALUES (%s, %s, {})"
+                    " ON CONFLICT (lot_id, consignee) DO UPDATE SET {}"
+                ).format(
+                    sql.Identifier(tables["lot_consignees"]),
+                    names,
+                    sql.SQL(", ").join(sql.Placeholder() * len(_COUNTERS)),
+                    adds,
+                ),
+                [(*key, *(c[n] for n in _COUNTERS)) for key, c in changes.consignees.items()],
+            )
+
+
+@dataclass(frozen=True)
+class ConsigneeHolding:
+    """One holder of a lot's units, how it got them, and what it did with them."""
+
+    consignee: str
+    supplied_by: tuple[str, ...]
+    depth: int
+    shipped: int
+    delivered: int
+    bought: int
+    sold_on: int
+    returned: int
+    used: int
+
+    @property
+    def in_transit(self) -> int:
+        """Units shipped to it and not yet delivered."""
+        return self.shipped - self.delivered
+
+    @property
+    def on_hand(self) -> int:
+        """Units it is believed to hold."""
+        return self.delivered + self.bought - self.sold_on - self.returned - self.used
+
+
+def forward_trace(cursor: Cursor[Any], lot_id: UUID) -> list[ConsigneeHolding]:
+    """Every party that received units of the lot, nearest first (depth 1 = our customers)."""
+    rows = cursor.execute(
+        "WITH RECURSIVE reach(party, depth) AS ("
+        "  SELECT to_party, 1 FROM lot_flows WHERE lot_id = %(lot)s AND from_party = ''"
+        "  UNION SELECT f.to_party, r.depth + 1 FROM lot_flows f JOIN reach r"
+        "    ON f.from_party = r.party WHERE f.lot_id = %(lot)s AND r.depth < 16"
+        "), depths AS (SELECT party, min(depth) AS depth FROM reach GROUP BY party)"
+        " SELECT c.consignee, coalesce(array_agg(f.from_party ORDER BY f.from_party)"
+        "   FILTER (WHERE f.from_party IS NOT NULL), '{}'), coalesce(d.depth, 1),"
+        " c.shipped, c.delivered, c.bought, c.sold_on, c.returned, c.used"
+        " FROM lot_consignees c LEFT JOIN depths d ON d.party = c.consignee"
+        " LEFT JOIN lot_flows f ON f.lot_id = c.lot_id AND f.to_party = c.consignee"
+        " WHERE c.lot_id = %(lot)s"
+        " GROUP BY c.consignee, d.depth, c.shipped, c.delivered, c.bought, c.sold_on,"
+        " c.returned, c.used ORDER BY coalesce(d.depth, 1), c.consignee",
+        {"lot": lot_id},
+    ).fetchall()
+    return [
+        ConsigneeHolding(row[0], tuple(p or "(own stock)" for p in row[1]), *row[2:])
+        for row in rows
+    ]
+
+
+@dataclass(frozen=True)
+class TraceEntry:
+    """One event of a lot as the trace shows it."""
+
+    position: int
+    movement: str
+    occurred_at: Any
+    location: str | None
+    party: str | None
+    counterparty: str | None
+    quantity: int | None
+    reference: str | None
+
+
+def lot_history(
+    cursor: Cursor[Any], lot_id: UUID, *, movements: Sequence[str] = ()
+) -> list[TraceEntry]:
+    """The lot's events in the order recorded (optionally only some kinds)."""
+    rows = cursor.execute(
+        "SELECT position, movement, occurred_at, location, party, counterparty, quantity,"
+        " reference FROM lot_trace_entries WHERE lot_id = %s"
+        " AND (cardinality(%s::text[]) = 0 OR movement = ANY(%s::text[])) ORDER BY position",
+        (lot_id, list(movements), list(movements)),
+    ).fetchall()
+    return [TraceEntry(*row) for row in rows]
+
+
+def backward_trace(cursor: Cursor[Any], lot_id: UUID) -> list[TraceEntry]:
+    """Where the lot came from: its receipts (supplier, purchase order, inspection)."""
+    return lot_history(cursor, lot_id, movements=("LotReceived",))
+
+
