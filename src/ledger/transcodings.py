@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 import json
 import math
+import re
 from datetime import date
 from typing import Any
 
@@ -68,6 +69,31 @@ class LedgerTranscoder(JSONTranscoder):
             # refuse; the library's encoder keeps them, so it writes these states.
             return super().encode(obj)
 
+    def decode(self, data: bytes) -> Any:
+        """Decode a stored state: orjson parses, then tagged values are restored."""
+        # orjson reads integers beyond 64 bits as floats, and rejects the non-finite floats
+        # the library writes: such states (rare; 19+ digits in a row) go to the library.
+        if _LONG_NUMBER.search(data):
+            return super().decode(data)
+        try:
+            parsed = orjson.loads(data)
+        except orjson.JSONDecodeError:
+            return super().decode(data)
+        return self._untagged(parsed)
+
+    def _untagged(self, obj: Any) -> Any:
+        kind = type(obj)
+        if kind is dict:
+            for key, value in obj.items():
+                if type(value) is dict or type(value) is list:
+                    obj[key] = self._untagged(value)
+            if len(obj) == 2 and "_type_" in obj and "_data_" in obj:
+                return self._decode_obj(obj)
+            return obj
+        if kind is list:
+            return [self._untagged(value) for value in obj]
+        return obj
+
     def canonical(self, obj: Any) -> bytes:
         """The same JSON with keys sorted: equal values give equal bytes (for hashing)."""
         try:
@@ -103,6 +129,7 @@ class LedgerTranscoder(JSONTranscoder):
 
 
 _JSON_NATIVE = frozenset({str, int, bool})
+_LONG_NUMBER = re.compile(rb"\d{19}")
 
 
 class _BeyondOrjson(Exception):

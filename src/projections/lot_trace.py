@@ -228,5 +228,3 @@ def lot_history(
 def backward_trace(cursor: Cursor[Any], lot_id: UUID) -> list[TraceEntry]:
     """Where the lot came from: its receipts (supplier, purchase order, inspection)."""
     return lot_history(cursor, lot_id, movements=("LotReceived",))
-
-

@@ -60,11 +60,13 @@ class Projections:
         models: Sequence[ReadModel[Any]],
         *,
         page_size: int = 1000,
+        rebuild_page_size: int = 5000,
     ) -> None:
         self.database = database
         self.decode = decode
         self.models = {model.name: model for model in models}
         self.page_size = page_size
+        self.rebuild_page_size = max(page_size, rebuild_page_size)
         self._wake = threading.Event()
         self._ensured = False
 
@@ -141,7 +143,8 @@ class Projections:
             position = 0
             while position < head:  # the bulk, page by page, without blocking the live model
                 with conn.transaction():
-                    position = self._fold_into(conn, model, fresh, position) or head
+                    folded = self._fold_into(conn, model, fresh, position, self.rebuild_page_size)
+                    position = folded or head
                 if progress:
                     progress(position, head)
             with conn.transaction():  # the switch: stop the follower, catch up, swap
@@ -169,8 +172,9 @@ class Projections:
         model: ReadModel[Any],
         tables: Mapping[str, str],
         after: int,
+        page_size: int | None = None,
     ) -> int | None:
-        rows = conn.execute(_PAGE, (after, self.page_size)).fetchall()
+        rows = conn.execute(_PAGE, (after, page_size or self.page_size)).fetchall()
         if not rows:
             return None
         events = [

@@ -216,16 +216,29 @@ class Stock(ReadModel[StockChanges]):
                     copy.write_row(row)
         deltas = [(*key, delta) for key, delta in changes.balances.items() if delta]
         if deltas:
+            lots, locations, statuses, quantities = (
+                list(column) for column in zip(*deltas, strict=True)
+            )
             balances = sql.Identifier(tables["stock_balances"])
-            cursor.executemany(
+            # One statement for the page: add the deltas, then drop the balances that reached
+            # zero among those touched (a scan of the whole table per page would grow with it).
+            cursor.execute(
                 sql.SQL(
                     "INSERT INTO {0} AS b (lot_id, location, status, quantity)"
-                    " VALUES (%s, %s, %s, %s) ON CONFLICT (lot_id, location, status)"
+                    " SELECT * FROM unnest(%s::uuid[], %s::text[], %s::text[], %s::bigint[])"
+                    " ON CONFLICT (lot_id, location, status)"
                     " DO UPDATE SET quantity = b.quantity + EXCLUDED.quantity"
                 ).format(balances),
-                deltas,
+                (lots, locations, statuses, quantities),
             )
-            cursor.execute(sql.SQL("DELETE FROM {} WHERE quantity = 0").format(balances))
+            cursor.execute(
+                sql.SQL(
+                    "DELETE FROM {0} b USING unnest(%s::uuid[], %s::text[], %s::text[])"
+                    " AS t(lot_id, location, status) WHERE b.quantity = 0"
+                    " AND (b.lot_id, b.location, b.status) = (t.lot_id, t.location, t.status)"
+                ).format(balances),
+                (lots, locations, statuses),
+            )
 
 
 @dataclass(frozen=True)
