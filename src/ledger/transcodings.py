@@ -5,7 +5,6 @@ from __future__ import annotations
 import enum
 import json
 import math
-import re
 from datetime import date
 from typing import Any
 
@@ -71,27 +70,30 @@ class LedgerTranscoder(JSONTranscoder):
 
     def decode(self, data: bytes) -> Any:
         """Decode a stored state: orjson parses, then tagged values are restored."""
-        # orjson reads integers beyond 64 bits as floats, and rejects the non-finite floats
-        # the library writes: such states (rare; 19+ digits in a row) go to the library.
-        if _LONG_NUMBER.search(data):
-            return super().decode(data)
         try:
-            parsed = orjson.loads(data)
-        except orjson.JSONDecodeError:
+            return self._untagged(orjson.loads(data))
+        except (orjson.JSONDecodeError, _BeyondOrjson, KeyError):
+            # Non-finite floats (JSON extensions orjson rejects) and integers beyond 64 bits
+            # (which orjson reads as floats): the library's decoder reads them exactly.
             return super().decode(data)
-        return self._untagged(parsed)
 
     def _untagged(self, obj: Any) -> Any:
         kind = type(obj)
         if kind is dict:
-            for key, value in obj.items():
-                if type(value) is dict or type(value) is list:
-                    obj[key] = self._untagged(value)
             if len(obj) == 2 and "_type_" in obj and "_data_" in obj:
-                return self._decode_obj(obj)
+                transcoding = self.names[obj["_type_"]]
+                data = obj["_data_"]
+                if type(data) in _CONTAINERS or type(data) is float:
+                    data = self._untagged(data)
+                return transcoding.decode(data)
+            for key, value in obj.items():
+                if type(value) in _CONTAINERS or type(value) is float:
+                    obj[key] = self._untagged(value)
             return obj
         if kind is list:
             return [self._untagged(value) for value in obj]
+        if kind is float:
+            raise _BeyondOrjson
         return obj
 
     def canonical(self, obj: Any) -> bytes:
@@ -129,7 +131,7 @@ class LedgerTranscoder(JSONTranscoder):
 
 
 _JSON_NATIVE = frozenset({str, int, bool})
-_LONG_NUMBER = re.compile(rb"\d{19}")
+_CONTAINERS = frozenset({dict, list})
 
 
 class _BeyondOrjson(Exception):

@@ -121,31 +121,41 @@ class LotTrace(ReadModel[TraceChanges]):
         ) as copy:
             for row in changes.entries:
                 copy.write_row(row)
+        # One statement per table and page: the deltas go in as arrays.
         if changes.flows:
-            cursor.executemany(
+            keys = list(changes.flows)
+            cursor.execute(
                 sql.SQL(
                     "INSERT INTO {} AS f (lot_id, from_party, to_party, quantity)"
-                    " VALUES (%s, %s, %s, %s) ON CONFLICT (lot_id, from_party, to_party)"
+                    " SELECT * FROM unnest(%s::uuid[], %s::text[], %s::text[], %s::bigint[])"
+                    " ON CONFLICT (lot_id, from_party, to_party)"
                     " DO UPDATE SET quantity = f.quantity + EXCLUDED.quantity"
                 ).format(sql.Identifier(tables["lot_flows"])),
-                [(*key, quantity) for key, quantity in changes.flows.items()],
+                (
+                    [k[0] for k in keys],
+                    [k[1] for k in keys],
+                    [k[2] for k in keys],
+                    [changes.flows[k] for k in keys],
+                ),
             )
         if changes.consignees:
+            holders = list(changes.consignees)
             names = sql.SQL(", ").join(map(sql.Identifier, _COUNTERS))
             adds = sql.SQL(", ").join(
                 sql.SQL("{0} = c.{0} + EXCLUDED.{0}").format(sql.Identifier(n)) for n in _COUNTERS
             )
-            cursor.executemany(
+            arrays = sql.SQL(", ").join(sql.SQL("%s::bigint[]") for _ in _COUNTERS)
+            cursor.execute(
                 sql.SQL(
-                    "INSERT INTO {} AS c (lot_id, consignee, {}) VALUES (%s, %s, {})"
+                    "INSERT INTO {} AS c (lot_id, consignee, {})"
+                    " SELECT * FROM unnest(%s::uuid[], %s::text[], {})"
                     " ON CONFLICT (lot_id, consignee) DO UPDATE SET {}"
-                ).format(
-                    sql.Identifier(tables["lot_consignees"]),
-                    names,
-                    sql.SQL(", ").join(sql.Placeholder() * len(_COUNTERS)),
-                    adds,
+                ).format(sql.Identifier(tables["lot_consignees"]), names, arrays, adds),
+                (
+                    [h[0] for h in holders],
+                    [h[1] for h in holders],
+                    *([changes.consignees[h][n] for h in holders] for n in _COUNTERS),
                 ),
-                [(*key, *(c[n] for n in _COUNTERS)) for key, c in changes.consignees.items()],
             )
 
 
