@@ -1,1 +1,1 @@
-"""The ledger's outer face: the command line (and, later, the HTTP API)."""
+"""The ledger's outer face: the HTTP API and the command line."""

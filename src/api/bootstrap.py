@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
+
+import psycopg
 from eventsourcing.utils import get_topic
+from psycopg_pool import ConnectionPool
 
 from ledger.application import Ledger
 from ledger.settings import Settings
-from ledger.store.database import Database, open_database
+from ledger.store.database import CONNECT_TIMEOUT_SECONDS, Database, open_database
 from ledger.store.migrations import migrate
 from ledger.store.recorder import LedgerRecorder
+
+POOL_OPEN_TIMEOUT_SECONDS = 10.0
+POOL_WAIT_TIMEOUT_SECONDS = 10.0
+
+ReadPool = ConnectionPool[psycopg.Connection[Any]]
 
 
 def prepare_database(settings: Settings) -> Database:
@@ -23,3 +33,65 @@ def build_ledger(settings: Settings, database: Database) -> Ledger:
     env = database.library_env(pool_size=settings.pool_size)
     env["APPLICATION_RECORDER_TOPIC"] = get_topic(LedgerRecorder)
     return Ledger(env=env)
+
+
+def build_read_pool(settings: Settings, database: Database) -> ReadPool:
+    """Connections for the HTTP layer's own reads (API keys, event pages, health).
+
+    Autocommit, the ledger's schema as search path, and UTC as the session time zone, so
+    that times read back in UTC. The sessions are named ``ledger-api/<schema>``.
+    """
+    pool: ReadPool = ConnectionPool(
+        database.url,
+        min_size=1,
+        max_size=settings.pool_size,
+        kwargs={
+            "autocommit": True,
+            "connect_timeout": CONNECT_TIMEOUT_SECONDS,
+            "options": f"-c search_path={database.schema} -c timezone=UTC",
+            # Tells the API's sessions apart in pg_stat_activity, per schema.
+            "application_name": f"ledger-api/{database.schema}"[:63],
+        },
+        open=False,
+        name="ledger-api-reads",
+        # A connection is checked as it is handed out, so that after a database restart
+        # no request meets a dead one; it costs one empty round trip.
+        check=ConnectionPool.check_connection,
+        timeout=POOL_WAIT_TIMEOUT_SECONDS,
+    )
+    pool.open(wait=True, timeout=POOL_OPEN_TIMEOUT_SECONDS)
+    return pool
+
+
+@dataclass
+class Services:
+    """What the HTTP API works with, built once per app start and closed at shutdown.
+
+    Attributes:
+        database: the migrated database.
+        ledger: the application (its own connection pool writes and loads aggregates).
+        reads: connections for the API's own queries.
+    """
+
+    database: Database
+    ledger: Ledger
+    reads: ReadPool
+
+    def close(self) -> None:
+        """Close the pools."""
+        try:
+            self.reads.close()
+        finally:
+            self.ledger.close()
+
+
+def open_services(settings: Settings, database: Database | None = None) -> Services:
+    """Prepare the database (unless one is given, already migrated) and build the services."""
+    database = database or prepare_database(settings)
+    ledger = build_ledger(settings, database)
+    try:
+        reads = build_read_pool(settings, database)
+    except BaseException:
+        ledger.close()
+        raise
+    return Services(database=database, ledger=ledger, reads=reads)

@@ -3,24 +3,23 @@
 from __future__ import annotations
 
 import enum
-import json
-import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.progress import Progress
 
-from api.bootstrap import build_ledger, prepare_database
-from ledger import bench
+from api.app import create_app
+from api.bootstrap import build_ledger
+from api.cli_bench import bench_app
+from api.cli_keys import keys_app
+from api.console import JsonFlag, emit, err, event_count, fail, ledger_database
+from api.keys import IssuedKey, issue_demo_keys
+from api.server import ServerError, check_address, serve_forever
+from api.settings import ApiSettings
 from ledger.application import Ledger
 from ledger.demo import demo_size, load_demo
-from ledger.domain.errors import LedgerError
 from ledger.settings import Settings
 from ledger.store.database import Database
-from ledger.store.errors import DatabaseUnavailable, StoreError
 from ledger.store.verify import verify_chain
 
 app = typer.Typer(
@@ -29,11 +28,8 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-bench_app = typer.Typer(help="Measure the ledger against raw PostgreSQL.", no_args_is_help=True)
 app.add_typer(bench_app, name="bench")
-
-err = Console(stderr=True)
-JsonFlag = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
+app.add_typer(keys_app, name="keys")
 
 
 class Scale(enum.StrEnum):
@@ -44,47 +40,12 @@ class Scale(enum.StrEnum):
     large = "large"
 
 
-def _fail(message: str, code: int) -> typer.Exit:
-    err.print(message, markup=False, highlight=False, soft_wrap=True)
-    return typer.Exit(code)
-
-
-@contextmanager
-def _database() -> Iterator[tuple[Settings, Database]]:
-    """Settings and a migrated database; turn known failures into one line and an exit code."""
-    try:
-        settings = Settings()
-    except ValueError as exc:
-        raise _fail(f"error: invalid LEDGER_* setting: {exc}".splitlines()[0], 2) from None
-    try:
-        yield settings, prepare_database(settings)
-    except DatabaseUnavailable as exc:
-        raise _fail(f"error: {exc}", 2) from None
-    except StoreError as exc:
-        raise _fail(f"error: {exc}", 2) from None
-    except LedgerError as exc:
-        raise _fail(f"error: {exc}", 1) from None
-
-
-def _emit(as_json: bool, payload: dict[str, Any], text: str) -> None:
-    if as_json:
-        sys.stdout.write(json.dumps(payload) + "\n")
-    else:
-        sys.stdout.write(text + "\n")
-
-
-def _event_count(database: Database) -> int:
-    with database.connect() as conn:
-        row = conn.execute("SELECT count(*) FROM ledger_events").fetchone()
-    return int(row[0]) if row else 0
-
-
 @app.command()
 def migrate(as_json: JsonFlag = False) -> None:
     """Apply pending database migrations."""
-    with _database() as (_settings, database):
-        # prepare_database already applied them; report the schema's state.
-        _emit(as_json, {"ok": True, "schema": database.schema}, f"migrated: {database.display}")
+    with ledger_database() as (_settings, database):
+        # ledger_database already applied them; report the schema's state.
+        emit(as_json, {"ok": True, "schema": database.schema}, f"migrated: {database.display}")
 
 
 @app.command()
@@ -94,25 +55,31 @@ def demo(
     as_json: JsonFlag = False,
 ) -> None:
     """Load deterministic demo data into an empty ledger."""
-    with _database() as (settings, database):
-        existing = _event_count(database)
+    with ledger_database() as (settings, database):
+        existing = event_count(database)
         if existing:
-            raise _fail(
+            raise fail(
                 f"error: the ledger already holds {existing} events; "
                 "demo data loads only into an empty ledger",
                 1,
             )
-        ledger = build_ledger(settings, database)
-        try:
-            summary = _load_with_progress(ledger, scale.value, seed, quiet=as_json)
-        finally:
-            ledger.close()
-        _emit(
+        summary = _load_demo(settings, database, scale.value, seed, quiet=as_json)
+        emit(
             as_json,
             vars(summary),
             f"demo data loaded ({summary.scale}, seed {summary.seed}): "
             f"{summary.products} products, {summary.parties} parties, {summary.events} events",
         )
+
+
+def _load_demo(
+    settings: Settings, database: Database, scale: str, seed: int, *, quiet: bool
+) -> Any:
+    ledger = build_ledger(settings, database)
+    try:
+        return _load_with_progress(ledger, scale, seed, quiet=quiet)
+    finally:
+        ledger.close()
 
 
 def _load_with_progress(ledger: Ledger, scale: str, seed: int, *, quiet: bool) -> Any:
@@ -128,7 +95,7 @@ def _load_with_progress(ledger: Ledger, scale: str, seed: int, *, quiet: bool) -
 @app.command()
 def verify(as_json: JsonFlag = False) -> None:
     """Recompute the events' hash chain; exit 1 at the first break."""
-    with _database() as (_settings, database):
+    with ledger_database() as (_settings, database):
         report = verify_chain(database)
     out = report.as_json()
     if report.ok:
@@ -141,60 +108,60 @@ def verify(as_json: JsonFlag = False) -> None:
             f"BROKEN at position {out['first_bad_position']}: {out['reason']} "
             f"({out['detail']}); {len(report.findings)} finding(s) in {report.events} events"
         )
-    _emit(as_json, out, text)
+    emit(as_json, out, text)
     if not report.ok:
         raise typer.Exit(1)
 
 
-@bench_app.command("append")
-def bench_append(
-    events: Annotated[int, typer.Option(min=1, help="Events per run.")] = 10_000,
-    batch: Annotated[int, typer.Option(min=1, help="Events per commit.")] = 100,
-    repeat: Annotated[int, typer.Option(min=1, help="Runs; the median is reported.")] = 3,
-    as_json: JsonFlag = False,
+@app.command()
+def serve(
+    demo: Annotated[
+        bool, typer.Option("--demo", help="Load the demo data if empty; print demo keys.")
+    ] = False,
+    host: Annotated[str | None, typer.Option(help="Address to listen on.")] = None,
+    port: Annotated[int | None, typer.Option(min=1, max=65535, help="Port.")] = None,
 ) -> None:
-    """Append events through the ledger and the same rows raw; compare rates."""
-    with _database() as (settings, database):
-        result = bench.bench_append(
-            database,
-            lambda db: build_ledger(settings, db),
-            settings.migrations_dir,
-            events=events,
-            batch=batch,
-            repeat=repeat,
-        )
-    _emit(
-        as_json,
-        result,
-        f"ledger {result['ledger_events_per_s']:,.0f} events/s, raw "
-        f"{result['raw_rows_per_s']:,.0f} rows/s, ratio {result['ratio']:.2f}; "
-        f"commit p99 {result['ledger_commit_p99_ms']:.2f} ms (raw "
-        f"{result['raw_commit_p99_ms']:.2f} ms), batch {batch}, {result['server']}",
-    )
+    """Serve the HTTP API and its docs (/docs) until interrupted."""
+    try:
+        api_settings = ApiSettings()
+    except ValueError as exc:
+        raise fail(f"error: invalid LEDGER_* setting: {exc}".splitlines()[0], 2) from None
+    host = host or api_settings.host
+    port = port or api_settings.port
+    try:
+        check_address(host, port)
+    except ServerError as exc:
+        raise fail(f"error: {exc}", 2) from None
+    with ledger_database() as (settings, database):
+        if demo:
+            _prepare_demo(settings, database)
+    url = f"http://{host}:{port}"
+    emit(False, {}, f"Ledger API on {url}  (documentation: {url}/docs)")
+    serve_forever(create_app(settings, api_settings, database=database), host=host, port=port)
 
 
-@bench_app.command("verify")
-def bench_verify(
-    events: Annotated[int, typer.Option(min=1, help="Events in the chain.")] = 100_000,
-    repeat: Annotated[int, typer.Option(min=1, help="Runs; the median is reported.")] = 3,
-    as_json: JsonFlag = False,
-) -> None:
-    """Verify a chain and compare with a plain streaming read of the same table."""
-    with _database() as (settings, database):
-        result = bench.bench_verify(
-            database,
-            lambda db: build_ledger(settings, db),
-            settings.migrations_dir,
-            events=events,
-            repeat=repeat,
-        )
-    _emit(
-        as_json,
-        result,
-        f"verify {result['verify_events_per_s']:,.0f} events/s, plain read "
-        f"{result['plain_read_rows_per_s']:,.0f} rows/s, ratio {result['ratio']:.2f}, "
-        f"{result['server']}",
-    )
+def _prepare_demo(settings: Settings, database: Database) -> None:
+    existing = event_count(database)
+    if existing:
+        emit(False, {}, f"demo data: the ledger already holds {existing} events; none loaded")
+    else:
+        summary = _load_demo(settings, database, Scale.small.value, 7, quiet=False)
+        emit(False, {}, f"demo data loaded: {summary.products} products, {summary.parties} parties")
+    with database.connect(autocommit=True) as conn:
+        keys = issue_demo_keys(conn)
+    emit(False, {}, _demo_keys_text(keys))
+
+
+def _demo_keys_text(keys: list[IssuedKey]) -> str:
+    lines = [
+        "",
+        "Demo API keys, one per role (shown only now; earlier demo keys are revoked).",
+        "Send one as 'Authorization: Bearer <key>':",
+    ]
+    for issued in keys:
+        owner = f"   (party {issued.key.party})" if issued.key.party else ""
+        lines.append(f"  {issued.key.role.value:<10} {issued.token}{owner}")
+    return "\n".join([*lines, ""])
 
 
 def main() -> None:

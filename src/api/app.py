@@ -1,0 +1,120 @@
+"""The HTTP API's application factory: routers, error handling, limits, and the docs page."""
+
+from __future__ import annotations
+
+import importlib.resources
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from importlib.metadata import PackageNotFoundError, version
+
+from fastapi import FastAPI, Request
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse
+from fastapi.staticfiles import StaticFiles
+from starlette.concurrency import run_in_threadpool
+
+from api.bootstrap import Services, open_services
+from api.errors import install_error_handlers
+from api.middleware import RequestBoundary
+from api.routers import events, health, master_data
+from api.settings import ApiSettings
+from ledger.settings import Settings
+from ledger.store.database import Database
+
+TITLE = "Medical-device traceability ledger"
+DOCS_ASSETS = "/docs/assets"
+DESCRIPTION = """\
+Every stock movement, lot transfer, credit decision and recall step is an immutable,
+hash-chained event. Authenticate with an API key (`Authorization: Bearer ldg_…`);
+every write needs an `Idempotency-Key` header. Errors are RFC 9457 problem documents.
+"""
+_ROOT_PAGE = """<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>{title}</title></head>
+<body><h1>{title}</h1>
+<ul><li><a href="docs">API documentation</a></li>
+<li><a href="openapi.json">OpenAPI description</a></li>
+<li><a href="v1/health">Health</a></li></ul>
+</body></html>
+"""
+
+
+def _version() -> str:
+    try:
+        return version("medical-device-ledger")
+    except PackageNotFoundError:
+        return "0"
+
+
+def _lifespan(
+    settings: Settings, database: Database | None
+) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
+    """Build the services when the app starts; close them when it stops."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        services: Services = await run_in_threadpool(open_services, settings, database)
+        app.state.services = services
+        try:
+            yield
+        finally:
+            await run_in_threadpool(services.close)
+
+    return lifespan
+
+
+def create_app(
+    settings: Settings | None = None,
+    api: ApiSettings | None = None,
+    *,
+    database: Database | None = None,
+) -> FastAPI:
+    """The HTTP API; nothing is connected until the app starts.
+
+    Args:
+        settings: the ledger's settings (read from the environment when omitted).
+        api: the API's limits (read from the environment when omitted).
+        database: an already migrated database to use; when omitted, the app reaches (or
+            starts) the one in ``settings`` and migrates it on start.
+    """
+    settings = settings or Settings()
+    api = api or ApiSettings()
+    app = FastAPI(
+        title=TITLE,
+        version=_version(),
+        description=DESCRIPTION,
+        lifespan=_lifespan(settings, database),
+        docs_url=None,
+        redoc_url=None,
+        swagger_ui_oauth2_redirect_url=None,
+    )
+    install_error_handlers(app)
+    app.add_middleware(
+        RequestBoundary, max_body_bytes=api.max_body_bytes, max_json_depth=api.max_json_depth
+    )
+    for router in (health.router, events.router, master_data.router):
+        app.include_router(router)
+    _add_pages(app)
+    return app
+
+
+def _add_pages(app: FastAPI) -> None:
+    """The root page and the docs page, whose assets the app serves itself (no CDN)."""
+    assets = importlib.resources.files("fastapi_offline") / "static"
+    app.mount(DOCS_ASSETS, StaticFiles(directory=str(assets)), name="docs-assets")
+
+    @app.get("/", include_in_schema=False)
+    async def root() -> HTMLResponse:
+        return HTMLResponse(_ROOT_PAGE.format(title=TITLE))
+
+    @app.get("/docs", include_in_schema=False)
+    async def docs(request: Request) -> HTMLResponse:
+        root_path = request.scope.get("root_path", "")
+        return get_swagger_ui_html(
+            openapi_url=f"{root_path}{app.openapi_url}",
+            title=f"{TITLE} - API documentation",
+            swagger_js_url=f"{root_path}{DOCS_ASSETS}/swagger-ui-bundle.js",
+            swagger_css_url=f"{root_path}{DOCS_ASSETS}/swagger-ui.css",
+            swagger_favicon_url=f"{root_path}{DOCS_ASSETS}/favicon.png",
+            # The default validator badge would call an outside service.
+            swagger_ui_parameters={"validatorUrl": None, "persistAuthorization": True},
+        )

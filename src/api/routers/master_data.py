@@ -1,0 +1,255 @@
+"""``/v1/products`` and ``/v1/parties``: registering and reading master data."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from decimal import Decimal
+from typing import Annotated, Any, TypeVar
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError
+from eventsourcing.domain import Aggregate
+from fastapi import APIRouter, Path, Response
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictInt,
+    WithJsonSchema,
+)
+
+from api.deps import AnyKey, LedgerDep, OperatorKey, WriteCaller
+from api.errors import ResourceNotFound, problem_responses
+from ledger.application import Ledger
+from ledger.commands import CommandOutcome
+from ledger.domain.party import Party
+from ledger.domain.product import Product
+from ledger.domain.values import Gtin, PartyRole, RiskClass, party_id, product_id
+
+router = APIRouter(prefix="/v1", tags=["master data"])
+REPLAYED_HEADER = "Idempotent-Replayed"
+_DECIMAL_TEXT = r"^-?[0-9]{1,15}(\.[0-9]{1,6})?$"
+_DECIMAL = re.compile(_DECIMAL_TEXT)
+_WRITE_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {"description": "A replay: the first answer to this Idempotency-Key, unchanged."},
+    **problem_responses(400, 401, 403, 409, 413, 422),
+}
+_READ_PROBLEMS = problem_responses(401, 403, 404, 422)
+AggregateT = TypeVar("AggregateT", bound=Aggregate)
+
+
+def _decimal_text(value: Any) -> Any:
+    # Floats would lose digits on the way in, so decimals travel as strings.
+    if not isinstance(value, str) or not _DECIMAL.match(value):
+        raise ValueError('a decimal number written as a string, e.g. "2.5"')
+    return value
+
+
+DecimalText = Annotated[
+    Decimal,
+    BeforeValidator(_decimal_text),
+    WithJsonSchema({"type": "string", "pattern": _DECIMAL_TEXT, "examples": ["2.0"]}),
+]
+
+
+class RegisterProduct(BaseModel):
+    """A product to register: a device type identified by its GTIN (the UDI-DI)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    gtin: str = Field(
+        min_length=1,
+        max_length=20,
+        description="GTIN-8, -12, -13 or -14 with its check digit; stored as 14 digits.",
+        examples=["06901234000018"],
+    )
+    name: str = Field(min_length=1, max_length=200, description="The device's name and model.")
+    registration_certificate: str = Field(
+        min_length=1, max_length=100, description="The regulator's registration number."
+    )
+    risk_class: RiskClass = Field(description="Regulatory risk class: I, II or III.")
+    unit_of_use: str = Field(
+        min_length=1, max_length=50, description="What one unit is: each, box, kit, set …"
+    )
+    storage_min_celsius: DecimalText | None = Field(
+        default=None, description="Lowest storage temperature in °C; null if unrestricted."
+    )
+    storage_max_celsius: DecimalText | None = Field(
+        default=None, description="Highest storage temperature in °C; null if unrestricted."
+    )
+    serialised: StrictBool = Field(default=False, description="Whether units carry serials.")
+    company_prefix_length: StrictInt = Field(
+        default=7, description="Digits of the GS1 company prefix in the GTIN (6 to 12)."
+    )
+
+
+class ProductRegistration(BaseModel):
+    """The answer to a product registration (the same on every replay of its key)."""
+
+    product_id: UUID = Field(description="The product's permanent id (derived from the GTIN).")
+    gtin: str = Field(description="The GTIN as 14 digits.")
+    positions: list[int] = Field(description="Positions of the events recorded.")
+
+
+class ProductView(BaseModel):
+    """A registered product."""
+
+    product_id: UUID
+    gtin: str
+    name: str
+    registration_certificate: str
+    risk_class: RiskClass
+    unit_of_use: str
+    storage_min_celsius: Decimal | None
+    storage_max_celsius: Decimal | None
+    serialised: bool
+    company_prefix_length: int
+    version: int = Field(description="The aggregate's version (its number of events).")
+    registered_at: datetime
+
+
+class RegisterParty(BaseModel):
+    """A party to register: a manufacturer, distributor, hospital, 3PL …"""
+
+    model_config = ConfigDict(extra="forbid")
+
+    code: str = Field(
+        min_length=1,
+        max_length=64,
+        description="The ledger's short code for the party: letters, digits, '-' and '_'.",
+        examples=["DIST-042"],
+    )
+    name: str = Field(min_length=1, max_length=200, description="The party's legal name.")
+    role: PartyRole = Field(description="The part the party plays in the channel.")
+    region: str = Field(min_length=1, max_length=100, description="Sales region.")
+    recall_contact: str = Field(
+        min_length=1, max_length=200, description="Who receives recall notices."
+    )
+    grade: str | None = Field(
+        default=None, max_length=1, description="Distributors only: grade A, B, C or D."
+    )
+
+
+class PartyRegistration(BaseModel):
+    """The answer to a party registration (the same on every replay of its key)."""
+
+    party_id: UUID = Field(description="The party's permanent id (derived from its code).")
+    code: str
+    positions: list[int] = Field(description="Positions of the events recorded.")
+
+
+class PartyView(BaseModel):
+    """A registered party."""
+
+    party_id: UUID
+    code: str
+    name: str
+    role: PartyRole
+    region: str
+    grade: str | None
+    recall_contact: str
+    version: int = Field(description="The aggregate's version (its number of events).")
+    registered_at: datetime
+
+
+def _answer(result: CommandOutcome, response: Response, *, location: str) -> dict[str, Any]:
+    if result.replayed:
+        response.status_code = 200
+        response.headers[REPLAYED_HEADER] = "true"
+    response.headers["Location"] = location
+    return {**result.outcome, "positions": list(result.positions)}
+
+
+def _aggregate(
+    ledger: Ledger, aggregate_id: UUID, kind: type[AggregateT], *, name: str, key: str
+) -> AggregateT:
+    found: Aggregate | None
+    try:
+        found = ledger.repository.get(aggregate_id)
+    except AggregateNotFoundError:
+        found = None
+    if not isinstance(found, kind):
+        raise ResourceNotFound(f"no {name} {key} is registered", kind=name, key=key)
+    return found
+
+
+@router.post(
+    "/products",
+    status_code=201,
+    response_model=ProductRegistration,
+    responses=_WRITE_RESPONSES,
+)
+def register_product(
+    product: RegisterProduct,
+    key: OperatorKey,
+    caller: WriteCaller,
+    ledger: LedgerDep,
+    response: Response,
+) -> dict[str, Any]:
+    """Register a product in the master data."""
+    result = ledger.register_product(**product.model_dump(), caller=caller)
+    return _answer(result, response, location=f"/v1/products/{result.outcome['gtin']}")
+
+
+@router.get("/products/{gtin}", response_model=ProductView, responses=_READ_PROBLEMS)
+def read_product(
+    gtin: Annotated[str, Path(max_length=20, description="The product's GTIN.")],
+    key: AnyKey,
+    ledger: LedgerDep,
+) -> ProductView:
+    """Read a registered product by its GTIN."""
+    product = _aggregate(ledger, product_id(Gtin.parse(gtin)), Product, name="product", key=gtin)
+    return ProductView(
+        product_id=product.id,
+        registered_at=product.created_on,
+        version=product.version,
+        **{field: getattr(product, field) for field in _PRODUCT_FIELDS},
+    )
+
+
+@router.post(
+    "/parties",
+    status_code=201,
+    response_model=PartyRegistration,
+    responses=_WRITE_RESPONSES,
+)
+def register_party(
+    party: RegisterParty,
+    key: OperatorKey,
+    caller: WriteCaller,
+    ledger: LedgerDep,
+    response: Response,
+) -> dict[str, Any]:
+    """Register a party in the master data."""
+    result = ledger.register_party(**party.model_dump(), caller=caller)
+    return _answer(result, response, location=f"/v1/parties/{result.outcome['code']}")
+
+
+@router.get("/parties/{code}", response_model=PartyView, responses=_READ_PROBLEMS)
+def read_party(
+    code: Annotated[str, Path(max_length=64, description="The party's code.")],
+    key: AnyKey,
+    ledger: LedgerDep,
+) -> PartyView:
+    """Read a registered party by its code."""
+    party = _aggregate(ledger, party_id(code), Party, name="party", key=code)
+    return PartyView(
+        party_id=party.id,
+        registered_at=party.created_on,
+        version=party.version,
+        **{field: getattr(party, field) for field in _PARTY_FIELDS},
+    )
+
+
+# The views' fields that are the aggregates' own attributes, under the same names.
+_PRODUCT_FIELDS = tuple(
+    name
+    for name in ProductView.model_fields
+    if name not in {"product_id", "version", "registered_at"}
+)
+_PARTY_FIELDS = tuple(
+    name for name in PartyView.model_fields if name not in {"party_id", "version", "registered_at"}
+)
