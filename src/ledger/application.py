@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, cast
+from typing import Any, ClassVar, cast
 from uuid import UUID
 
 from eventsourcing.application import Application, ProcessingEvent
@@ -51,6 +51,10 @@ class Ledger(StockMovements, Application[UUID]):
     """
 
     name = "Ledger"
+    # Aggregates with long histories (a lot moved thousands of times) are kept in memory
+    # and fast-forwarded with their newer events on load, instead of being replayed from
+    # their first event by every command.
+    env: ClassVar[dict[str, str]] = {"AGGREGATE_CACHE_MAXSIZE": "10000"}
 
     def __init__(self, env: Mapping[str, str] | None = None) -> None:
         self._saved_listeners: list[Callable[[int], None]] = []
@@ -87,7 +91,9 @@ class Ledger(StockMovements, Application[UUID]):
                 events.extend(obj.collect_events())
             elif obj is not None:
                 return self._save_with_library(*objs, **kwargs)
-        if self.snapshotting_intervals or self.repository.cache:
+        if self.snapshotting_intervals or (
+            self.repository.cache and not self.repository.fastforward
+        ):
             return self._save_with_library(*objs, **kwargs)
         recordings = self.events.put(events, **kwargs)
         self._notify(recordings)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import queue
 import statistics
+import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -10,7 +12,7 @@ from typing import Any
 
 from ledger.application import Ledger
 from ledger.domain.lot import Lot
-from ledger.domain.values import Gtin, gs1_check_digit
+from ledger.domain.values import Gtin, PartyRole, RiskClass, gs1_check_digit
 from ledger.store.database import Database
 from projections.lot_trace import LotTrace, forward_trace
 from projections.runner import Projections
@@ -110,3 +112,96 @@ def _plain_read(database: Database) -> int:
         while batch := cur.fetchmany(5000):
             count += len(batch)
     return count
+
+
+def bench_live_lag(
+    database: Database,
+    ledger: Ledger,
+    *,
+    rate: float = 500.0,
+    seconds: float = 10.0,
+    writers: int = 4,
+) -> dict[str, Any]:
+    """Write one-event movements at ``rate`` per second (from ``writers`` threads, one lot
+    each) while a follower keeps the stock model up to date; measure, per movement, the
+    time from the write's return until the model has folded it."""
+    lots = _lag_probe_lots(ledger, writers)
+    projections = Projections(database, ledger.mapper.to_domain_event, [Stock()])
+    projections.catch_up()
+    ledger.on_saved(projections.wake)
+    stop = threading.Event()
+    follower = threading.Thread(target=projections.run, args=(stop,), daemon=True)
+    follower.start()
+    saved: queue.Queue[tuple[int, float] | None] = queue.Queue()
+    lags: list[float] = []
+    watcher = threading.Thread(target=_watch, args=(database, saved, lags), daemon=True)
+    watcher.start()
+    count = int(rate * seconds / writers) * writers
+    began = time.perf_counter()
+    threads = [
+        threading.Thread(
+            target=_write_moves,
+            args=(ledger, lot, saved, began, rate / writers, count // writers),
+        )
+        for lot in lots
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    achieved = count / (time.perf_counter() - began)
+    saved.put(None)
+    watcher.join(timeout=60)
+    stop.set()
+    projections.wake()
+    follower.join(timeout=10)
+    ordered = sorted(lags)
+    return {
+        "movements": count,
+        "writers": writers,
+        "writes_per_s": round(achieved, 1),
+        "lag_p50_ms": round(ordered[len(ordered) // 2], 2),
+        "lag_p99_ms": round(ordered[max(0, int(len(ordered) * 0.99) - 1)], 2),
+        "lag_max_ms": round(ordered[-1], 2),
+    }
+
+
+def _lag_probe_lots(ledger: Ledger, count: int) -> list[tuple[str, str]]:
+    body = "0695000000001"
+    gtin = body + str(gs1_check_digit(body))
+    ledger.register_product(gtin=gtin, name="Lag probe", registration_certificate="R-1",
+                            risk_class=RiskClass.I, unit_of_use="each")  # fmt: skip
+    ledger.register_party(code="MFR-LAG", name="Lag probe maker", role=PartyRole.MANUFACTURER,
+                          region="East China", recall_contact="qa@example.cn")  # fmt: skip
+    lots = [(gtin, f"LAG-{n}") for n in range(count)]
+    for gtin_, lot in lots:
+        ledger.receive(supplier="MFR-LAG", purchase_order=f"PO-{lot}", location="WH-SH-A1",
+                       accepted=10**6, occurred_at=_START, gtin=gtin_, lot_number=lot)  # fmt: skip
+    return lots
+
+
+def _write_moves(
+    ledger: Ledger, lot: tuple[str, str], saved: Any, began: float, rate: float, count: int
+) -> None:
+    for n in range(count):
+        time.sleep(max(0.0, began + n / rate - time.perf_counter()))
+        places = ("WH-SH-A1", "WH-SH-A2") if n % 2 == 0 else ("WH-SH-A2", "WH-SH-A1")
+        outcome = ledger.put_away(from_location=places[0], to_location=places[1], quantity=1,
+                                  occurred_at=_START, gtin=lot[0], lot_number=lot[1])  # fmt: skip
+        saved.put((outcome.positions[-1], time.perf_counter()))
+
+
+def _watch(database: Database, saved: Any, lags: list[float]) -> None:
+    """Record how long after each write the stock model's position passed it."""
+    with database.connect(autocommit=True) as conn:
+        position = 0
+        while (item := saved.get()) is not None:
+            wanted, at = item
+            while position < wanted:
+                row = conn.execute(
+                    "SELECT position FROM ledger_projection_positions WHERE projection = 'stock'"
+                ).fetchone()
+                position = int(row[0]) if row else 0
+                if position < wanted:
+                    time.sleep(0.001)
+            lags.append((time.perf_counter() - at) * 1000)
