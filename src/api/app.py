@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.resources
+import threading
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from importlib.metadata import PackageNotFoundError, version
@@ -16,13 +17,14 @@ from starlette.concurrency import run_in_threadpool
 from api.bootstrap import Services, open_services
 from api.errors import install_error_handlers
 from api.middleware import RequestBoundary
-from api.routers import events, health, master_data
+from api.routers import events, health, lots, master_data, movements, stock
 from api.settings import ApiSettings
 from ledger.settings import Settings
 from ledger.store.database import Database
 
 TITLE = "Medical-device traceability ledger"
 DOCS_ASSETS = "/docs/assets"
+FOLLOWER_JOIN_SECONDS = 10.0
 DESCRIPTION = """\
 Every stock movement, lot transfer, credit decision and recall step is an immutable,
 hash-chained event. Authenticate with an API key (`Authorization: Bearer ldg_…`);
@@ -48,15 +50,23 @@ def _version() -> str:
 def _lifespan(
     settings: Settings, database: Database | None
 ) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
-    """Build the services when the app starts; close them when it stops."""
+    """Build the services and follow the events into the read models while the app runs."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         services: Services = await run_in_threadpool(open_services, settings, database)
         app.state.services = services
+        stop = threading.Event()
+        follower = threading.Thread(
+            target=services.projections.run, args=(stop,), name="ledger-projections", daemon=True
+        )
+        follower.start()
         try:
             yield
         finally:
+            stop.set()
+            services.projections.wake()
+            await run_in_threadpool(follower.join, FOLLOWER_JOIN_SECONDS)
             await run_in_threadpool(services.close)
 
     return lifespan
@@ -91,7 +101,8 @@ def create_app(
     app.add_middleware(
         RequestBoundary, max_body_bytes=api.max_body_bytes, max_json_depth=api.max_json_depth
     )
-    for router in (health.router, events.router, master_data.router):
+    routers = (health, events, master_data, stock, lots, movements)
+    for router in (module.router for module in routers):
         app.include_router(router)
     _add_pages(app)
     return app

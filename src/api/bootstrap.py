@@ -14,6 +14,10 @@ from ledger.settings import Settings
 from ledger.store.database import CONNECT_TIMEOUT_SECONDS, Database, open_database
 from ledger.store.migrations import migrate
 from ledger.store.recorder import LedgerRecorder
+from projections.catalogue import Catalogue
+from projections.lot_trace import LotTrace
+from projections.runner import Projections
+from projections.stock import Stock
 
 POOL_OPEN_TIMEOUT_SECONDS = 10.0
 POOL_WAIT_TIMEOUT_SECONDS = 10.0
@@ -63,6 +67,11 @@ def build_read_pool(settings: Settings, database: Database) -> ReadPool:
     return pool
 
 
+def build_projections(database: Database, ledger: Ledger) -> Projections:
+    """The read models the API queries, fed from the ledger's events."""
+    return Projections(database, ledger.mapper.to_domain_event, [Catalogue(), Stock(), LotTrace()])
+
+
 @dataclass
 class Services:
     """What the HTTP API works with, built once per app start and closed at shutdown.
@@ -71,11 +80,13 @@ class Services:
         database: the migrated database.
         ledger: the application (its own connection pool writes and loads aggregates).
         reads: connections for the API's own queries.
+        projections: the read models, woken by every save of the ledger.
     """
 
     database: Database
     ledger: Ledger
     reads: ReadPool
+    projections: Projections
 
     def close(self) -> None:
         """Close the pools."""
@@ -94,4 +105,6 @@ def open_services(settings: Settings, database: Database | None = None) -> Servi
     except BaseException:
         ledger.close()
         raise
-    return Services(database=database, ledger=ledger, reads=reads)
+    projections = build_projections(database, ledger)
+    ledger.on_saved(projections.wake)
+    return Services(database=database, ledger=ledger, reads=reads, projections=projections)

@@ -12,6 +12,7 @@ from api.app import create_app
 from api.bootstrap import build_ledger
 from api.cli_bench import bench_app
 from api.cli_keys import keys_app
+from api.cli_projections import projections_app
 from api.console import JsonFlag, emit, err, event_count, fail, ledger_database
 from api.keys import IssuedKey, issue_demo_keys
 from api.server import ServerError, check_address, serve_forever
@@ -30,6 +31,7 @@ app = typer.Typer(
 )
 app.add_typer(bench_app, name="bench")
 app.add_typer(keys_app, name="keys")
+app.add_typer(projections_app, name="projections")
 
 
 class Scale(enum.StrEnum):

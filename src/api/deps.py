@@ -5,16 +5,27 @@ from __future__ import annotations
 from collections.abc import Callable, Coroutine
 from typing import Annotated, Any
 
-from fastapi import Depends, Header, Request
+from fastapi import Depends, Header, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.concurrency import run_in_threadpool
 
 from api.bootstrap import ReadPool, Services
-from api.errors import IdempotencyKeyInvalid, IdempotencyKeyMissing, NotAuthenticated, NotPermitted
+from api.errors import (
+    IdempotencyKeyInvalid,
+    IdempotencyKeyMissing,
+    NotAuthenticated,
+    NotPermitted,
+    ReadModelBehind,
+)
 from api.keys import READ_ONLY_ROLES, ApiKey, Role, authenticate
 from ledger.application import Ledger
 from ledger.commands import Caller
+from projections.runner import Projections
 
 MAX_IDEMPOTENCY_KEY_LENGTH = 255
+READ_WAIT_SECONDS = 5.0
+"""How long a query with ``min_position`` waits for its read models before a 503."""
+RETRY_AFTER_SECONDS = 1
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 _bearer = HTTPBearer(
     auto_error=False,
@@ -39,8 +50,46 @@ async def _reads(services: ServicesDep) -> ReadPool:
     return services.reads
 
 
+async def _projections(services: ServicesDep) -> Projections:
+    return services.projections
+
+
 LedgerDep = Annotated[Ledger, Depends(_ledger)]
 ReadsDep = Annotated[ReadPool, Depends(_reads)]
+ProjectionsDep = Annotated[Projections, Depends(_projections)]
+
+
+def caught_up(*models: str) -> Callable[..., Coroutine[Any, Any, int | None]]:
+    """A dependency waiting, when the query gives ``min_position``, until ``models`` have
+    folded the events up to it (read-your-writes); 503 with Retry-After if they do not."""
+
+    async def wait_for_models(
+        projections: ProjectionsDep,
+        min_position: Annotated[
+            int | None,
+            Query(
+                ge=0,
+                description="Answer only once the read model has folded the events up to this "
+                "position (e.g. the last of a write's `positions`).",
+            ),
+        ] = None,
+    ) -> int | None:
+        if min_position is None:
+            return None
+        for model in models:
+            reached = await run_in_threadpool(
+                projections.wait_for, model, min_position, timeout=READ_WAIT_SECONDS
+            )
+            if not reached:
+                raise ReadModelBehind(
+                    f"the {model} read model has not reached position {min_position} yet",
+                    retry_after=RETRY_AFTER_SECONDS,
+                    read_model=model,
+                    min_position=min_position,
+                )
+        return min_position
+
+    return wait_for_models
 
 
 def _authenticated_key(
@@ -80,13 +129,15 @@ def allow(*roles: Role) -> Callable[..., Coroutine[Any, Any, ApiKey]]:
 
 
 AnyKey = Annotated[ApiKey, Depends(allow(*Role))]
-"""Any valid key: master data is visible to every role."""
+"""Any valid key: master data, stock and lots are visible to every role (partners: their own)."""
 OperatorKey = Annotated[ApiKey, Depends(allow(Role.OPERATOR))]
 """A key that may record master data and movements."""
 EventReaderKey = Annotated[
     ApiKey, Depends(allow(Role.OPERATOR, Role.FINANCE, Role.AUDITOR, Role.REGULATOR))
 ]
 """A key that may browse the whole event log (partners may not: it is not per party yet)."""
+ReporterKey = Annotated[ApiKey, Depends(allow(Role.OPERATOR, Role.PARTNER))]
+"""A key that may report uses and sales: the operator, or a partner for its own party."""
 
 
 async def _idempotency_key(

@@ -30,12 +30,25 @@ from ledger.domain.errors import (
     AlreadyRegistered,
     ConcurrentUpdate,
     DuplicateSerial,
+    ExceedsConsigneeHolding,
+    ExceedsInTransit,
     IdempotencyKeyReused,
+    InsufficientStock,
     InvalidGtin,
+    InvalidUdi,
     InvalidValue,
     LedgerError,
+    LotExpired,
     LotFactsConflict,
+    LotOnHold,
+    LotQuarantined,
+    NoSuchHold,
+    NothingInTransit,
+    NotTheConsignee,
     ReferenceAlreadyUsed,
+    UnknownLot,
+    UnknownParty,
+    UnknownProduct,
 )
 
 PROBLEM_BASE = "https://ledger.example/problems/"
@@ -59,8 +72,10 @@ class Problem(BaseModel):
 # Domain errors ---------------------------------------------------------------------------
 
 # A domain error's status when it is not 422 (a rule refused the request as sent): 409 when
-# the request conflicts with what the ledger has already recorded. Every domain error gets
-# its own problem type from its class name, listed here or not.
+# the request conflicts with what the ledger has already recorded (the stock as it stands,
+# references used). Unknown products, parties and lots named in a body stay 422: the
+# request is at fault, not its URL. Every domain error gets its own problem type from its
+# class name, listed here or not.
 _DOMAIN_STATUS: dict[type[LedgerError], int] = {
     AlreadyRegistered: 409,
     IdempotencyKeyReused: 409,
@@ -68,12 +83,25 @@ _DOMAIN_STATUS: dict[type[LedgerError], int] = {
     DuplicateSerial: 409,
     LotFactsConflict: 409,
     ConcurrentUpdate: 409,
+    InsufficientStock: 409,
+    LotOnHold: 409,
+    LotExpired: 409,
+    LotQuarantined: 409,
+    NothingInTransit: 409,
+    ExceedsInTransit: 409,
+    ExceedsConsigneeHolding: 409,
+    NotTheConsignee: 409,
+    NoSuchHold: 409,
 }
 _DOMAIN_TITLES: dict[type[LedgerError], str] = {
     InvalidGtin: "Invalid GTIN",
+    InvalidUdi: "Invalid UDI",
     InvalidValue: "Invalid value",
     AlreadyRegistered: "Already registered",
     IdempotencyKeyReused: "Idempotency key reused with a different request",
+    UnknownProduct: "Unknown product",
+    UnknownParty: "Unknown party",
+    UnknownLot: "Unknown lot",
 }
 # The request field a domain error is about, when the error does not carry it itself.
 _DOMAIN_FIELDS: dict[type[LedgerError], str] = {InvalidGtin: "gtin"}
@@ -154,6 +182,18 @@ class ResourceNotFound(ApiProblem):
     status = 404
     slug = "not-found"
     title = "Not found"
+
+
+class ReadModelBehind(ApiProblem):
+    """Raised when a read model has not reached the position a query asks for in time."""
+
+    status = 503
+    slug = "read-model-behind"
+    title = "Read model not caught up"
+
+    def __init__(self, detail: str, *, retry_after: int, **attributes: Any) -> None:
+        super().__init__(detail, **attributes)
+        self.headers["Retry-After"] = str(retry_after)
 
 
 class BodyTooLarge(ApiProblem):

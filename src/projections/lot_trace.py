@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from typing import Any, ClassVar
 from uuid import UUID
 
@@ -19,7 +20,7 @@ from psycopg import Cursor, sql
 
 from ledger.domain import lot_events as ev
 from projections.model import PositionedEvent, ReadModel
-from projections.stock import lot_topics
+from projections.stock import StockLine, lot_topics
 
 OWN_STOCK = ""
 """The party code standing for the ledger's own warehouses in ``lot_flows``."""
@@ -238,3 +239,65 @@ def lot_history(
 def backward_trace(cursor: Cursor[Any], lot_id: UUID) -> list[TraceEntry]:
     """Where the lot came from: its receipts (supplier, purchase order, inspection)."""
     return lot_history(cursor, lot_id, movements=("LotReceived",))
+
+
+AT_CONSIGNEE = "at_consignee"
+"""The status under which a consignee's own units are listed (its code is their location)."""
+
+_HOLDING_NOW = (
+    "SELECT lot_id, delivered + bought - sold_on - returned - used AS quantity"
+    " FROM lot_consignees WHERE consignee = %(party)s"
+)
+# The same counts from the lot's entries, as they stood at a moment (occurred or recorded).
+_HOLDING_THEN = (
+    "SELECT lot_id, sum(CASE"
+    "   WHEN movement = 'ShipmentDelivered' AND party = %(party)s THEN quantity"
+    "   WHEN movement = 'SalesReported' AND counterparty = %(party)s THEN quantity"
+    "   WHEN movement IN ('SalesReported', 'ReturnReceived', 'UseReported')"
+    "     AND party = %(party)s THEN -quantity ELSE 0 END) AS quantity"
+    " FROM lot_trace_entries WHERE (party = %(party)s OR counterparty = %(party)s)"
+    " AND (%(as_of)s::timestamptz IS NULL OR occurred_at <= %(as_of)s)"
+    " AND (%(known_at)s::timestamptz IS NULL OR recorded_at <= %(known_at)s)"
+    " GROUP BY lot_id"
+)
+
+
+def consignee_stock(
+    cursor: Cursor[Any],
+    consignee: str,
+    *,
+    gtin: str | None = None,
+    lot_number: str | None = None,
+    as_of: datetime | None = None,
+    known_at: datetime | None = None,
+    expiring_by: date | None = None,
+    limit: int = 1000,
+) -> list[StockLine]:
+    """Units one consignee is believed to hold, per lot, with its code as their location.
+
+    Now (from its counters), or as they were at ``as_of`` (occurred) or as the ledger knew
+    them at ``known_at`` (recorded); ``expiring_by`` keeps lots expiring on or before it.
+    Lot facts come from the stock model's lots.
+    """
+    holding = _HOLDING_NOW if as_of is None and known_at is None else _HOLDING_THEN
+    rows = cursor.execute(
+        (
+            "SELECT l.gtin, l.lot_number, l.expiry, %(party)s::text, %(status)s::text, h.quantity"
+            f" FROM ({holding}) h JOIN stock_lots l USING (lot_id) WHERE h.quantity > 0"
+            " AND (%(gtin)s::text IS NULL OR l.gtin = %(gtin)s)"
+            " AND (%(lot)s::text IS NULL OR l.lot_number = %(lot)s)"
+            " AND (%(by)s::date IS NULL OR l.expiry <= %(by)s)"
+            " ORDER BY l.gtin, l.expiry NULLS LAST, l.lot_number LIMIT %(limit)s"
+        ).encode(),
+        {
+            "party": consignee,
+            "status": AT_CONSIGNEE,
+            "gtin": gtin,
+            "lot": lot_number,
+            "as_of": as_of,
+            "known_at": known_at,
+            "by": expiring_by,
+            "limit": limit,
+        },
+    ).fetchall()
+    return [StockLine(*row) for row in rows]

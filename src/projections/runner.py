@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -16,6 +17,7 @@ from ledger.store.database import Database
 from projections.model import PositionedEvent, ReadModel
 
 Decode = Callable[[StoredEvent], Any]
+_log = logging.getLogger("ledger.projections")
 REBUILD_SUFFIX = "__rebuild"
 
 _ENSURE = "INSERT INTO ledger_projection_positions (projection) VALUES (%s) ON CONFLICT DO NOTHING"
@@ -99,6 +101,11 @@ class Projections:
                 self.catch_up()
             except psycopg.OperationalError:
                 time.sleep(interval)  # the database went away; try again
+            except Exception:
+                # A page that cannot be folded must not stop the follower for good: it is
+                # logged and retried, and the model's lag shows in `projections status`.
+                _log.exception("folding events into the read models failed; retrying")
+                time.sleep(min(5.0, interval * 10))
             self._wake.wait(interval)
             self._wake.clear()
 

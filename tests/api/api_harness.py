@@ -98,3 +98,31 @@ def assert_problem(response: Any, status: int, kind: str) -> dict[str, Any]:
     assert problem["instance"] == response.request.url.path
     assert problem["request_id"] == response.headers["x-request-id"]
     return problem
+
+
+AT = "2026-03-02T08:00:00+08:00"
+"""When the movements of the API tests occur."""
+
+
+def receipt_body(gtin: str, lot: str, accepted: int, *, supplier: str) -> dict[str, Any]:
+    """A receipt of ``accepted`` units of a new lot at WH-SH-01, expiring in 2028."""
+    return {
+        "gtin": gtin,
+        "lot": lot,
+        "supplier": supplier,
+        "purchase_order": f"PO-{lot}",
+        "location": "WH-SH-01",
+        "accepted": accepted,
+        "expiry": "2028-01-31",
+        "occurred_at": AT,
+    }
+
+
+def shipment_body(gtin: str, lot: str, quantity: int, *, consignee: str) -> dict[str, Any]:
+    """A shipment of ``quantity`` units of the lot from WH-SH-01, with a reference of its own."""
+    return {
+        "shipment": f"SHP-{unique()}",
+        "consignee": consignee,
+        "lines": [{"gtin": gtin, "lot": lot, "quantity": quantity, "from_location": "WH-SH-01"}],
+        "occurred_at": AT,
+    }

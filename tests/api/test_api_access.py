@@ -9,6 +9,7 @@ from typing import Any
 import fastapi.routing
 import pytest
 from api_harness import (
+    AT,
     api_client,
     assert_problem,
     bearer,
@@ -16,6 +17,8 @@ from api_harness import (
     issue,
     party_body,
     product_body,
+    receipt_body,
+    shipment_body,
     unique,
 )
 from fastapi import FastAPI
@@ -29,6 +32,25 @@ from ledger.store.database import Database
 
 PUBLIC: frozenset[str] = frozenset({"anyone"})
 EVENT_READERS = frozenset({Role.OPERATOR, Role.FINANCE, Role.AUDITOR, Role.REGULATOR})
+OPERATOR = frozenset({Role.OPERATOR})
+REPORTERS = frozenset({Role.OPERATOR, Role.PARTNER})
+PARTNER_PARTY = "DIST-001"
+MOVEMENTS = [
+    "/v1/lots/receipts",
+    "/v1/stock/put-away",
+    "/v1/transfers/dispatch",
+    "/v1/transfers/receive",
+    "/v1/shipments",
+    "/v1/shipments/{shipment}/delivery",
+    "/v1/returns",
+    "/v1/stock/adjustments",
+    "/v1/stock/quarantine",
+    "/v1/stock/quarantine-release",
+    "/v1/holds",
+    "/v1/holds/{hold}/release",
+    "/v1/stock/scrap",
+    "/v1/temperature-readings",
+]
 # Who may call each route; a route missing here fails the test below that lists them.
 ALLOWED: dict[tuple[str, str], frozenset[Any]] = {
     ("GET", "/"): PUBLIC,
@@ -41,6 +63,13 @@ ALLOWED: dict[tuple[str, str], frozenset[Any]] = {
     ("POST", "/v1/parties"): frozenset({Role.OPERATOR}),
     ("GET", "/v1/products/{gtin}"): frozenset(Role),
     ("GET", "/v1/parties/{code}"): frozenset(Role),
+    ("GET", "/v1/stock"): frozenset(Role),
+    ("GET", "/v1/stock/expiring"): frozenset(Role),
+    ("GET", "/v1/lots/{gtin}/{lot}"): frozenset(Role),
+    ("GET", "/v1/lots/{gtin}/{lot}/trace"): frozenset(Role),
+    **{("POST", path): OPERATOR for path in MOVEMENTS},
+    ("POST", "/v1/uses"): REPORTERS,
+    ("POST", "/v1/sales-reports"): REPORTERS,
 }
 CALLERS = [*(role.value for role in Role), "no key", "unknown key", "revoked key", "malformed key"]
 
@@ -68,13 +97,35 @@ APP_ROUTES = routes(create_app())
 
 @dataclass
 class World:
-    """An app with one key per caller, one registered product and one party."""
+    """An app with one key per caller, one registered product, parties, and a lot in stock."""
 
     client: TestClient
     database: Database
     tokens: dict[str, str]
     gtin: str
     party_code: str
+    lot: str = "MATRIX"
+
+    def write(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        """Record a movement as the operator (a step that prepares another request)."""
+        headers = bearer(self.tokens[Role.OPERATOR.value], f"prepare-{unique()}")
+        response = self.client.post(path, json=body, headers=headers)
+        assert response.status_code == 201, response.text
+        answer: dict[str, Any] = response.json()
+        return answer
+
+    def deliver(self, quantity: int, *, consignee: str = PARTNER_PARTY) -> None:
+        """Ship units of the lot to ``consignee`` and confirm their delivery."""
+        shipment = shipment_body(self.gtin, self.lot, quantity, consignee=consignee)
+        self.write("/v1/shipments", shipment)
+        self.write(
+            f"/v1/shipments/{shipment['shipment']}/delivery",
+            {"consignee": consignee, "lots": [self.lot_name], "occurred_at": AT},
+        )
+
+    @property
+    def lot_name(self) -> dict[str, str]:
+        return {"gtin": self.gtin, "lot": self.lot}
 
 
 @pytest.fixture(scope="module")
@@ -96,28 +147,92 @@ def world(server: Database) -> Iterator[World]:
             client.post("/v1/products", json=product, headers=bearer(operator, "w-1")).status_code
             == 201
         )
-        assert (
-            client.post(
-                "/v1/parties", json=party_body("HOSP-W"), headers=bearer(operator, "w-2")
-            ).status_code
-            == 201
+        for number, code in enumerate(("HOSP-W", PARTNER_PARTY, "SUP-W"), start=2):
+            response = client.post(
+                "/v1/parties", json=party_body(code), headers=bearer(operator, f"w-{number}")
+            )
+            assert response.status_code == 201, response.text
+        world = World(client, database, tokens, product["gtin"], "HOSP-W")
+        world.write(
+            "/v1/lots/receipts", receipt_body(world.gtin, world.lot, 10_000, supplier="SUP-W")
         )
-        yield World(client, database, tokens, product["gtin"], "HOSP-W")
+        yield world
 
 
-def send(world: World, method: str, path: str, caller: str) -> Any:
-    """Call the route as ``caller`` with a request it would accept from an allowed caller."""
+def _movement(world: World, path: str, number: int) -> tuple[str, dict[str, Any]]:
+    """A movement request that an allowed caller may send, after the steps it needs."""
+    lot, at = world.lot_name, {"occurred_at": AT}
+    here = {**lot, **at, "location": "WH-SH-01"}
+    if path == "/v1/lots/receipts":
+        return path, receipt_body(world.gtin, f"M{number}", 5, supplier="SUP-W")
+    if path == "/v1/stock/put-away":
+        return path, {**lot, **at, "from_location": "WH-SH-01", "to_location": "WH-SH-02",
+                      "quantity": 1}  # fmt: skip
+    if path in ("/v1/transfers/dispatch", "/v1/transfers/receive"):
+        transfer = {**lot, **at, "transfer": f"TR-{number}", "quantity": 1}
+        dispatch = {**transfer, "from_location": "WH-SH-01", "to_location": "WH-BJ-01"}
+        if path == "/v1/transfers/dispatch":
+            return path, dispatch
+        world.write("/v1/transfers/dispatch", dispatch)
+        return path, {**transfer, "location": "WH-BJ-01"}
+    if path == "/v1/shipments":
+        return path, shipment_body(world.gtin, world.lot, 1, consignee="HOSP-W")
+    if path == "/v1/shipments/{shipment}/delivery":
+        shipment = world.write("/v1/shipments", shipment_body(world.gtin, world.lot, 1,
+                                                             consignee="HOSP-W"))  # fmt: skip
+        delivery = {"consignee": "HOSP-W", "lots": [lot], **at}
+        return f"/v1/shipments/{shipment['shipment']}/delivery", delivery
+    if path in ("/v1/returns", "/v1/uses", "/v1/sales-reports"):
+        world.deliver(1)
+        party = {"consignee": PARTNER_PARTY, "quantity": 1}
+        return path, {
+            "/v1/returns": {**here, **party, "reason": "damaged box"},
+            "/v1/uses": {**lot, **at, **party},
+            "/v1/sales-reports": {**lot, **at, "seller": PARTNER_PARTY, "buyer": "HOSP-W",
+                                  "quantity": 1},
+        }[path]  # fmt: skip
+    if path == "/v1/stock/adjustments":
+        return path, {**here, "change": 1, "reason": "count"}
+    if path in ("/v1/stock/quarantine", "/v1/stock/quarantine-release", "/v1/stock/scrap"):
+        change = {**here, "quantity": 1, "reason": "inspection"}
+        if path != "/v1/stock/quarantine":
+            world.write("/v1/stock/quarantine", change)
+        return path, change
+    if path in ("/v1/holds", "/v1/holds/{hold}/release"):
+        held = world.write("/v1/lots/receipts", receipt_body(world.gtin, f"H{number}", 1,
+                                                             supplier="SUP-W"))  # fmt: skip
+        hold = {"gtin": world.gtin, "lot": held["lot_number"], **at}
+        if path == "/v1/holds":
+            return path, {**hold, "hold": f"RC-{number}", "reason": "recall"}
+        world.write("/v1/holds", {**hold, "hold": f"RC-{number}", "reason": "recall"})
+        return f"/v1/holds/RC-{number}/release", hold
+    assert path == "/v1/temperature-readings", path
+    return path, {**here, "celsius": "5.0"}
+
+
+def request_for(world: World, method: str, path: str) -> tuple[str, dict[str, Any] | None]:
+    """The URL and body of a request the route accepts from an allowed caller."""
     number = unique()
-    headers = {"Idempotency-Key": f"matrix-{number}"}
-    if caller in world.tokens:
-        headers.update(bearer(world.tokens[caller]))
+    if method == "POST" and path not in ("/v1/products", "/v1/parties"):
+        return _movement(world, path, number)
     concrete = {
         "/docs/assets": "/docs/assets/swagger-ui.css",
         "/v1/products/{gtin}": f"/v1/products/{world.gtin}",
         "/v1/parties/{code}": f"/v1/parties/{world.party_code}",
+        "/v1/lots/{gtin}/{lot}": f"/v1/lots/{world.gtin}/{world.lot}",
+        "/v1/lots/{gtin}/{lot}/trace": f"/v1/lots/{world.gtin}/{world.lot}/trace",
     }.get(path, path)
     body = {"/v1/products": product_body(number), "/v1/parties": party_body(f"HOSP-{number}")}
-    return world.client.request(method, concrete, headers=headers, json=body.get(path))
+    return concrete, body.get(path)
+
+
+def send(world: World, method: str, path: str, caller: str, *, prepared: Any = None) -> Any:
+    """Call the route as ``caller`` with a request it would accept from an allowed caller."""
+    url, body = prepared or request_for(world, method, path)
+    headers = {"Idempotency-Key": f"matrix-{unique()}"}
+    if caller in world.tokens:
+        headers.update(bearer(world.tokens[caller]))
+    return world.client.request(method, url, headers=headers, json=body)
 
 
 def test_every_route_of_the_app_has_an_entry_in_the_access_table() -> None:
@@ -125,14 +240,15 @@ def test_every_route_of_the_app_has_an_entry_in_the_access_table() -> None:
 
 
 @pytest.mark.parametrize("caller", CALLERS)
-@pytest.mark.parametrize(("method", "path"), APP_ROUTES, ids=" ".join)
+@pytest.mark.parametrize(("method", "path"), APP_ROUTES, ids=[" ".join(r) for r in APP_ROUTES])
 def test_a_route_answers_each_caller_as_its_role_allows(
     world: World, method: str, path: str, caller: str
 ) -> None:
     allowed = ALLOWED[(method, path)]
+    prepared = request_for(world, method, path)
     before = event_count(world.database)
 
-    response = send(world, method, path, caller)
+    response = send(world, method, path, caller, prepared=prepared)
 
     if allowed is PUBLIC or caller in {role.value for role in allowed}:
         assert 200 <= response.status_code < 300, response.text
@@ -147,7 +263,7 @@ def test_a_route_answers_each_caller_as_its_role_allows(
 
 def test_auditor_and_regulator_keys_are_refused_every_write(world: World) -> None:
     for role in (Role.AUDITOR, Role.REGULATOR):
-        for path in ("/v1/products", "/v1/parties"):
+        for path in ("/v1/products", "/v1/parties", *MOVEMENTS):
             problem = assert_problem(send(world, "POST", path, role.value), 403, "forbidden")
             assert problem["role"] == role.value
 

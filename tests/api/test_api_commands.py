@@ -217,6 +217,12 @@ def test_serve_demo_answers_prints_one_key_per_role_and_stops_cleanly(database: 
         partner = httpx2.get(
             f"http://127.0.0.1:{port}/v1/parties/DIST-001", headers=bearer(keys["partner"])
         )
+        stock = httpx2.get(
+            f"http://127.0.0.1:{port}/v1/stock",
+            params={"min_position": health.json()["database"]["latest_position"]},
+            headers=bearer(keys["operator"]),
+            timeout=30,
+        )
     finally:
         process.send_signal(signal.SIGTERM)
         _out, errors = process.communicate(timeout=60)
@@ -226,6 +232,7 @@ def test_serve_demo_answers_prints_one_key_per_role_and_stops_cleanly(database: 
     assert any("partner" in line and "DIST-001" in line for line in printed)
     assert events.status_code == 200 and len(events.json()["items"]) == 100  # a full page
     assert partner.json()["code"] == "DIST-001"
+    assert stock.status_code == 200 and stock.json()["items"], stock.text  # followed the demo
     assert process.returncode == 0, errors
     assert "Traceback" not in errors
     assert any('"path":"/v1/events"' in line for line in errors.splitlines())

@@ -2,57 +2,24 @@
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 from decimal import Decimal
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError
-from eventsourcing.domain import Aggregate
 from fastapi import APIRouter, Path, Response
-from pydantic import (
-    BaseModel,
-    BeforeValidator,
-    ConfigDict,
-    Field,
-    StrictBool,
-    StrictInt,
-    WithJsonSchema,
-)
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt
 
 from api.deps import AnyKey, LedgerDep, OperatorKey, WriteCaller
-from api.errors import ResourceNotFound, problem_responses
-from ledger.application import Ledger
-from ledger.commands import CommandOutcome
+from api.errors import problem_responses
+from api.routers.common import WRITE_RESPONSES, DecimalText, aggregate, answer
 from ledger.domain.party import Party
 from ledger.domain.product import Product
 from ledger.domain.values import Gtin, PartyRole, RiskClass, party_id, product_id
 
 router = APIRouter(prefix="/v1", tags=["master data"])
-REPLAYED_HEADER = "Idempotent-Replayed"
-_DECIMAL_TEXT = r"^-?[0-9]{1,15}(\.[0-9]{1,6})?$"
-_DECIMAL = re.compile(_DECIMAL_TEXT)
-_WRITE_RESPONSES: dict[int | str, dict[str, Any]] = {
-    200: {"description": "A replay: the first answer to this Idempotency-Key, unchanged."},
-    **problem_responses(400, 401, 403, 409, 413, 422),
-}
+_WRITE_RESPONSES = WRITE_RESPONSES
 _READ_PROBLEMS = problem_responses(401, 403, 404, 422)
-AggregateT = TypeVar("AggregateT", bound=Aggregate)
-
-
-def _decimal_text(value: Any) -> Any:
-    # Floats would lose digits on the way in, so decimals travel as strings.
-    if not isinstance(value, str) or not _DECIMAL.match(value):
-        raise ValueError('a decimal number written as a string, e.g. "2.5"')
-    return value
-
-
-DecimalText = Annotated[
-    Decimal,
-    BeforeValidator(_decimal_text),
-    WithJsonSchema({"type": "string", "pattern": _DECIMAL_TEXT, "examples": ["2.0"]}),
-]
 
 
 class RegisterProduct(BaseModel):
@@ -155,27 +122,6 @@ class PartyView(BaseModel):
     registered_at: datetime
 
 
-def _answer(result: CommandOutcome, response: Response, *, location: str) -> dict[str, Any]:
-    if result.replayed:
-        response.status_code = 200
-        response.headers[REPLAYED_HEADER] = "true"
-    response.headers["Location"] = location
-    return {**result.outcome, "positions": list(result.positions)}
-
-
-def _aggregate(
-    ledger: Ledger, aggregate_id: UUID, kind: type[AggregateT], *, name: str, key: str
-) -> AggregateT:
-    found: Aggregate | None
-    try:
-        found = ledger.repository.get(aggregate_id)
-    except AggregateNotFoundError:
-        found = None
-    if not isinstance(found, kind):
-        raise ResourceNotFound(f"no {name} {key} is registered", kind=name, key=key)
-    return found
-
-
 @router.post(
     "/products",
     status_code=201,
@@ -191,7 +137,7 @@ def register_product(
 ) -> dict[str, Any]:
     """Register a product in the master data."""
     result = ledger.register_product(**product.model_dump(), caller=caller)
-    return _answer(result, response, location=f"/v1/products/{result.outcome['gtin']}")
+    return answer(result, response, location=f"/v1/products/{result.outcome['gtin']}")
 
 
 @router.get("/products/{gtin}", response_model=ProductView, responses=_READ_PROBLEMS)
@@ -201,7 +147,7 @@ def read_product(
     ledger: LedgerDep,
 ) -> ProductView:
     """Read a registered product by its GTIN."""
-    product = _aggregate(ledger, product_id(Gtin.parse(gtin)), Product, name="product", key=gtin)
+    product = aggregate(ledger, product_id(Gtin.parse(gtin)), Product, name="product", key=gtin)
     return ProductView(
         product_id=product.id,
         registered_at=product.created_on,
@@ -225,7 +171,7 @@ def register_party(
 ) -> dict[str, Any]:
     """Register a party in the master data."""
     result = ledger.register_party(**party.model_dump(), caller=caller)
-    return _answer(result, response, location=f"/v1/parties/{result.outcome['code']}")
+    return answer(result, response, location=f"/v1/parties/{result.outcome['code']}")
 
 
 @router.get("/parties/{code}", response_model=PartyView, responses=_READ_PROBLEMS)
@@ -235,7 +181,7 @@ def read_party(
     ledger: LedgerDep,
 ) -> PartyView:
     """Read a registered party by its code."""
-    party = _aggregate(ledger, party_id(code), Party, name="party", key=code)
+    party = aggregate(ledger, party_id(code), Party, name="party", key=code)
     return PartyView(
         party_id=party.id,
         registered_at=party.created_on,
