@@ -82,32 +82,49 @@ class Projections:
 
     def catch_up(self, names: Iterable[str] | None = None) -> dict[str, int]:
         """Fold every event recorded so far into the models; return their positions."""
-        positions = {}
         with self.database.connect(autocommit=True) as conn:
-            self._ensure_rows(conn)
-            for name in names or list(self.models):
-                model = self.model(name)
-                live = {table: table for table in model.tables}
-                while (folded := self._fold_page(conn, model, live)) is not None:
-                    positions[name] = folded
-                if name not in positions:
-                    positions[name] = self._position(conn, name)
+            return self._catch_up(conn, names)
+
+    def _catch_up(
+        self, conn: psycopg.Connection[Any], names: Iterable[str] | None = None
+    ) -> dict[str, int]:
+        positions = {}
+        self._ensure_rows(conn)
+        for name in names or list(self.models):
+            model = self.model(name)
+            live = {table: table for table in model.tables}
+            while (folded := self._fold_page(conn, model, live)) is not None:
+                positions[name] = folded
+            if name not in positions:
+                positions[name] = self._position(conn, name)
         return positions
 
     def run(self, stop: threading.Event, *, interval: float = 0.2) -> None:
-        """Follow new events until ``stop`` is set (a thread's target)."""
+        """Follow new events until ``stop`` is set (a thread's target).
+
+        One connection is kept for the follower's life (opening one per wake cost more
+        than folding a one-event page); it is replaced after a connection error.
+        """
+        conn: psycopg.Connection[Any] | None = None
         while not stop.is_set():
             try:
-                self.catch_up()
+                if conn is None or conn.closed:
+                    conn = self.database.connect(autocommit=True)
+                self._catch_up(conn)
             except psycopg.OperationalError:
-                time.sleep(interval)  # the database went away; try again
+                _closed(conn)  # the database went away; reconnect next time
+                conn = None
+                time.sleep(interval)
             except Exception:
                 # A page that cannot be folded must not stop the follower for good: it is
                 # logged and retried, and the model's lag shows in `projections status`.
                 _log.exception("folding events into the read models failed; retrying")
+                _closed(conn)
+                conn = None
                 time.sleep(min(5.0, interval * 10))
             self._wake.wait(interval)
             self._wake.clear()
+        _closed(conn)
 
     def wake(self, _position: int | None = None) -> None:
         """Tell a running follower that new events were saved."""
@@ -209,6 +226,11 @@ class Projections:
             "SELECT position FROM ledger_projection_positions WHERE projection = %s", (name,)
         ).fetchone()
         return int(row[0]) if row else 0
+
+
+def _closed(conn: psycopg.Connection[Any] | None) -> None:
+    if conn is not None:
+        conn.close()
 
 
 def _swap(conn: psycopg.Connection[Any], table: str, copy: str) -> None:
