@@ -86,7 +86,10 @@ class Projections:
             return self._catch_up(conn, names)
 
     def _catch_up(
-        self, conn: psycopg.Connection[Any], names: Iterable[str] | None = None
+        self,
+        conn: psycopg.Connection[Any],
+        names: Iterable[str] | None = None,
+        stop: threading.Event | None = None,
     ) -> dict[str, int]:
         positions = {}
         self._ensure_rows(conn)
@@ -95,6 +98,8 @@ class Projections:
             live = {table: table for table in model.tables}
             while (folded := self._fold_page(conn, model, live)) is not None:
                 positions[name] = folded
+                if stop is not None and stop.is_set():
+                    return positions  # shutting down: the next start goes on from here
             if name not in positions:
                 positions[name] = self._position(conn, name)
         return positions
@@ -110,7 +115,7 @@ class Projections:
             try:
                 if conn is None or conn.closed:
                     conn = self.database.connect(autocommit=True)
-                self._catch_up(conn)
+                self._catch_up(conn, stop=stop)
             except psycopg.OperationalError:
                 _closed(conn)  # the database went away; reconnect next time
                 conn = None
