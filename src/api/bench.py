@@ -23,7 +23,14 @@ from api.event_log import EventQuery, page_statement
 from api.keys import Role, issue_key
 from api.server import ServerThread
 from api.settings import ApiSettings
-from ledger.bench import RunTimes, append_through_ledger, scratch_schema, synthetic_product_facts
+from ledger.bench import (
+    RunTimes,
+    append_through_ledger,
+    percentile,
+    scratch_schema,
+    server_version,
+    synthetic_product_facts,
+)
 from ledger.settings import Settings
 from ledger.store.database import Database
 
@@ -42,20 +49,6 @@ _CREATE_RAW = sql.SQL(
 )
 
 Progress = Callable[[int], None]
-
-
-def percentile(values: list[float], pct: float) -> float:
-    """The nearest-rank percentile ``pct`` of ``values``."""
-    ordered = sorted(values)
-    index = min(len(ordered) - 1, max(0, round(pct / 100 * len(ordered)) - 1))
-    return ordered[index]
-
-
-def _server_version(database: Database) -> str:
-    with database.connect() as conn:
-        row = conn.execute("SHOW server_version").fetchone()
-    kind = "embedded" if database.embedded else "external"
-    return f"{kind} PostgreSQL {row[0] if row else '?'}"
 
 
 def _request_bodies(start: int, count: int) -> list[bytes]:
@@ -152,7 +145,7 @@ def bench_api(database: Database, settings: Settings, *, writes: int) -> dict[st
             _client(server, token) as client,
         ):
             api_ms, raw_ms = _alternate_writes(client, raw, bodies, warmup=warmup)
-        server_version = _server_version(scratch)
+        postgres = server_version(scratch)
     return {
         "writes": writes,
         "api_write_p50_ms": round(percentile(api_ms, 50), 3),
@@ -161,7 +154,7 @@ def bench_api(database: Database, settings: Settings, *, writes: int) -> dict[st
         "api_write_max_ms": round(max(api_ms), 3),
         "raw_insert_p50_ms": round(percentile(raw_ms, 50), 3),
         "raw_insert_p99_ms": round(percentile(raw_ms, 99), 3),
-        "server": server_version,
+        "server": postgres,
     }
 
 
@@ -259,7 +252,7 @@ def bench_events_page(
             api_ms, raw_ms = _alternate_pages(
                 client, raw, events=events, afters=afters, repeat=repeat
             )
-        server_version = _server_version(scratch)
+        postgres = server_version(scratch)
     every = [ms for runs in api_ms.values() for ms in runs]
     return {
         "events": events,
@@ -272,5 +265,5 @@ def bench_events_page(
         "raw_select_p99_ms": round(percentile(raw_ms, 99), 3),
         "fill_events_per_s": round(events / fill_seconds, 1),
         "read_models_fold_events_per_s": round(events / fold_seconds, 1),
-        "server": server_version,
+        "server": postgres,
     }

@@ -134,7 +134,8 @@ def _raw_rows(ledger: Ledger, start: int, count: int) -> list[tuple[Any, ...]]:
     return [(e.originator_id, e.originator_version, e.topic, e.state) for e in stored]
 
 
-def _percentile(values: list[float], pct: float) -> float:
+def percentile(values: list[float], pct: float) -> float:
+    """The nearest-rank percentile ``pct`` of ``values``."""
     ordered = sorted(values)
     index = min(len(ordered) - 1, max(0, round(pct / 100 * len(ordered)) - 1))
     return ordered[index]
@@ -180,7 +181,7 @@ def bench_append(
                     raw_runs.append(raw_times)
         finally:
             ledger.close()
-        server = _server_version(scratch)
+        server = server_version(scratch)
     return _append_result(events, batch, ledger_runs, raw_runs, server)
 
 
@@ -198,10 +199,10 @@ def _append_result(
         "ledger_events_per_s": round(ledger_rate, 1),
         "raw_rows_per_s": round(raw_rate, 1),
         "ratio": round(ledger_rate / raw_rate, 3),
-        "ledger_commit_p50_ms": round(_percentile(ledger_ms, 50), 3),
-        "ledger_commit_p99_ms": round(_percentile(ledger_ms, 99), 3),
-        "raw_commit_p50_ms": round(_percentile(raw_ms, 50), 3),
-        "raw_commit_p99_ms": round(_percentile(raw_ms, 99), 3),
+        "ledger_commit_p50_ms": round(percentile(ledger_ms, 50), 3),
+        "ledger_commit_p99_ms": round(percentile(ledger_ms, 99), 3),
+        "raw_commit_p50_ms": round(percentile(raw_ms, 50), 3),
+        "raw_commit_p99_ms": round(percentile(raw_ms, 99), 3),
         "ledger_runs_per_s": [round(events / r.seconds, 1) for r in ledger_runs],
         "raw_runs_per_s": [round(events / r.seconds, 1) for r in raw_runs],
         "server": server,
@@ -232,8 +233,8 @@ def bench_verify(
             if not report.ok:
                 raise RuntimeError(f"benchmark chain failed verification: {report.findings[0]}")
             verify_rates.append(report.events_per_second)
-            plain_rates.append(_plain_read_rate(scratch))
-        server = _server_version(scratch)
+            plain_rates.append(plain_read_rate(scratch))
+        server = server_version(scratch)
     verify_rate = statistics.median(verify_rates)
     plain_rate = statistics.median(plain_rates)
     return {
@@ -247,7 +248,7 @@ def bench_verify(
     }
 
 
-def _plain_read_rate(database: Database) -> float:
+def plain_read_rate(database: Database) -> float:
     """Rows per second of a plain ordered read of the events table, no hashing."""
     began = time.perf_counter()
     count = 0
@@ -258,7 +259,8 @@ def _plain_read_rate(database: Database) -> float:
     return count / (time.perf_counter() - began)
 
 
-def _server_version(database: Database) -> str:
+def server_version(database: Database) -> str:
+    """Which PostgreSQL a benchmark ran on, for its report."""
     with database.connect() as conn:
         row = conn.execute("SHOW server_version").fetchone()
     kind = "embedded" if database.embedded else "external"

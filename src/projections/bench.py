@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import queue
-import statistics
 import threading
 import time
 from collections.abc import Callable
@@ -11,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from ledger.application import Ledger
+from ledger.bench import percentile, plain_read_rate
 from ledger.domain.lot import Lot
 from ledger.domain.values import Gtin, PartyRole, RiskClass, gs1_check_digit
 from ledger.store.database import Database
@@ -77,9 +77,7 @@ def bench_projections(
     appended = fill(ledger, events=events)
     projections = Projections(database, ledger.mapper.to_domain_event, [Stock(), LotTrace()])
     result: dict[str, Any] = {"events": appended}
-    began = time.perf_counter()
-    rows = _plain_read(database)
-    result["plain_read_rows_per_s"] = round(rows / (time.perf_counter() - began), 1)
+    result["plain_read_rows_per_s"] = round(plain_read_rate(database), 1)
     for name in ("stock", "lot_trace"):
         began = time.perf_counter()
         projections.rebuild(name)
@@ -96,22 +94,9 @@ def bench_projections(
         ]
         stock_ms = [_timed_once(stock_on_hand, cur, gtin=gtin) for gtin in gtins]
         trace_ms = [_timed_once(forward_trace, cur, lot) for lot in lots]
-    result["stock_query_p95_ms"] = round(_p95(stock_ms), 2)
-    result["lot_forward_trace_p95_ms"] = round(_p95(trace_ms), 2)
+    result["stock_query_p95_ms"] = round(percentile(stock_ms, 95), 2)
+    result["lot_forward_trace_p95_ms"] = round(percentile(trace_ms, 95), 2)
     return result
-
-
-def _p95(values: list[float]) -> float:
-    return statistics.quantiles(values, n=20)[-1] if len(values) > 1 else values[0]
-
-
-def _plain_read(database: Database) -> int:
-    count = 0
-    with database.connect() as conn, conn.cursor(name="plain", binary=True) as cur:
-        cur.execute("SELECT * FROM ledger_events ORDER BY notification_id")
-        while batch := cur.fetchmany(5000):
-            count += len(batch)
-    return count
 
 
 def bench_live_lag(
