@@ -5,11 +5,21 @@ from __future__ import annotations
 import enum
 import json
 import math
-from datetime import date
+from collections.abc import Callable
+from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
+from uuid import UUID
 
 import orjson
-from eventsourcing.persistence import JSONTranscoder, Transcoding, TranscodingNotRegisteredError
+from eventsourcing.persistence import (
+    DatetimeAsISO,
+    DecimalAsStr,
+    JSONTranscoder,
+    Transcoding,
+    TranscodingNotRegisteredError,
+    UUIDAsHex,
+)
 
 
 class DateAsISO(Transcoding):
@@ -32,6 +42,7 @@ class EnumAsValue(Transcoding):
 
     def __init__(self, enum_class: type[enum.Enum]) -> None:
         self.type = enum_class
+        self.members: dict[Any, enum.Enum] = enum_class._value2member_map_
         self.name = f"enum_{enum_class.__name__}"
 
     def encode(self, obj: enum.Enum) -> Any:
@@ -40,8 +51,9 @@ class EnumAsValue(Transcoding):
 
     def decode(self, data: Any) -> enum.Enum:
         """The member with that value."""
-        member: enum.Enum = self.type(data)
-        return member
+        # The value map is what ``Enum.__call__`` consults, without its call overhead.
+        member: enum.Enum | None = self.members.get(data)
+        return member if member is not None else self.type(data)
 
 
 class LedgerTranscoder(JSONTranscoder):
@@ -68,6 +80,19 @@ class LedgerTranscoder(JSONTranscoder):
             # refuse; the library's encoder keeps them, so it writes these states.
             return super().encode(obj)
 
+    def register(self, transcoding: Transcoding) -> None:
+        """Register ``transcoding``; keep its decoder at hand for the decoding loop."""
+        super().register(transcoding)
+        self._decoders[transcoding.name] = _direct_decoder(transcoding)
+
+    @property
+    def _decoders(self) -> dict[str, Callable[[Any], Any]]:
+        try:
+            return self.__decoders
+        except AttributeError:
+            self.__decoders: dict[str, Callable[[Any], Any]] = {}
+            return self.__decoders
+
     def decode(self, data: bytes) -> Any:
         """Decode a stored state: orjson parses, then tagged values are restored."""
         try:
@@ -86,8 +111,18 @@ class LedgerTranscoder(JSONTranscoder):
                 if type(data) in _CONTAINERS or type(data) is float:
                     data = self._untagged(data)
                 return transcoding.decode(data)
+            decoders = self._decoders
             for key, value in obj.items():
-                if type(value) in _CONTAINERS or type(value) is float:
+                kind = type(value)
+                if kind is dict:
+                    # Most tagged values hold a string (a time, a date, an id): decoded here
+                    # without a recursive call, the hot path of every read model's rebuild.
+                    data = value.get("_data_", _ABSENT) if len(value) == 2 else _ABSENT
+                    if type(data) is str and "_type_" in value:
+                        obj[key] = decoders[value["_type_"]](data)
+                    else:
+                        obj[key] = self._untagged(value)
+                elif kind is list or kind is float:
                     obj[key] = self._untagged(value)
             return obj
         if kind is list:
@@ -130,6 +165,27 @@ class LedgerTranscoder(JSONTranscoder):
         return {"_type_": transcoding.name, "_data_": self._tagged(transcoding.encode(obj))}
 
 
+def _direct_decoder(transcoding: Transcoding) -> Callable[[Any], Any]:
+    """The transcoding's decoder, or the constructor it calls when that is all it does."""
+    if isinstance(transcoding, EnumAsValue):
+        members = transcoding.members
+        fallback = transcoding.type
+
+        def member(data: Any) -> Any:
+            found = members.get(data)
+            return found if found is not None else fallback(data)
+
+        return member
+    return _CONSTRUCTORS.get(type(transcoding), transcoding.decode)
+
+
+_CONSTRUCTORS: dict[type[Transcoding], Callable[[Any], Any]] = {
+    DatetimeAsISO: datetime.fromisoformat,
+    DateAsISO: date.fromisoformat,
+    UUIDAsHex: UUID,
+    DecimalAsStr: Decimal,
+}
+_ABSENT = object()
 _JSON_NATIVE = frozenset({str, int, bool})
 _CONTAINERS = frozenset({dict, list})
 

@@ -37,6 +37,10 @@ class ReadModel(ABC, Generic[Changes]):
     tables: ClassVar[tuple[str, ...]]
     """The tables the model owns (created by migrations)."""
 
+    append_only: ClassVar[frozenset[str]] = frozenset()
+    """Tables the writer only ever inserts into (no ``ON CONFLICT``, no updates): a rebuild
+    loads them without any index and builds their indexes once, at the end."""
+
     topics: ClassVar[frozenset[str]]
     """The event topics the model folds; other events only advance its position."""
 

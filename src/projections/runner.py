@@ -31,6 +31,14 @@ _PAGE = (
     " FROM ledger_events WHERE notification_id > %s ORDER BY notification_id LIMIT %s"
 )
 _HEAD = "SELECT coalesce(max(notification_id), 0) FROM ledger_events"
+_INDEXES = (
+    "SELECT ic.relname, i.indisunique, pg_get_indexdef(i.indexrelid), c.conname,"
+    " pg_get_constraintdef(c.oid)"
+    " FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid"
+    " LEFT JOIN pg_constraint c ON c.conindid = i.indexrelid AND c.conrelid = i.indrelid"
+    " WHERE i.indrelid = to_regclass(quote_ident(%s)) ORDER BY ic.relname"
+)
+_BUILD_MEMORY = "SET maintenance_work_mem = '256MB'"
 
 
 @dataclass(frozen=True)
@@ -165,17 +173,25 @@ class Projections:
         fresh = {table: table + REBUILD_SUFFIX for table in model.tables}
         with self.database.connect(autocommit=True) as conn:
             self._ensure_rows(conn)
+            deferred: list[sql.SQL | sql.Composed] = []
             for table, copy in fresh.items():
                 conn.execute(_sql("DROP TABLE IF EXISTS {}", copy))
                 conn.execute(_sql("CREATE TABLE {} (LIKE {} INCLUDING ALL)", copy, table))
+                deferred += _defer_indexes(conn, copy, keep_unique=table not in model.append_only)
             head = int(_scalar(conn, _HEAD))
+            # The bulk, page by page, without blocking the live model.
             position = 0
-            while position < head:  # the bulk, page by page, without blocking the live model
+            while position < head:
                 with conn.transaction():
                     folded = self._fold_into(conn, model, fresh, position, self.rebuild_page_size)
                     position = folded or head
                 if progress:
                     progress(position, head)
+            # One sorted build per index is far cheaper than keeping it up to date row by row.
+            conn.execute(_BUILD_MEMORY)
+            for statement in deferred:
+                conn.execute(statement)
+            conn.execute("RESET maintenance_work_mem")
             with conn.transaction():  # the switch: stop the follower, catch up, swap
                 _scalar(conn, _LOCK_POSITION, (name,))
                 while (folded := self._fold_into(conn, model, fresh, position)) is not None:
@@ -203,20 +219,26 @@ class Projections:
         after: int,
         page_size: int | None = None,
     ) -> int | None:
-        rows = conn.execute(_PAGE, (after, page_size or self.page_size)).fetchall()
+        # Binary results: the states arrive as raw bytes instead of hex text to decode.
+        rows = conn.execute(_PAGE, (after, page_size or self.page_size), binary=True).fetchall()
         if not rows:
             return None
-        events = [
-            PositionedEvent(
-                position, recorded_at, self.decode(StoredEvent(oid, version, topic, bytes(state)))
-            )
-            for position, recorded_at, oid, version, topic, state in rows
-            if topic in model.topics
-        ]
+        events = self._decoded(rows, model.topics)
         if events:
             with conn.cursor() as cur:
                 model.write(cur, model.fold(events), tables)
         return int(rows[-1][0])
+
+    def _decoded(self, rows: Sequence[Any], topics: frozenset[str]) -> list[PositionedEvent]:
+        """The domain events of a page's rows whose topics are among ``topics``."""
+        decode = self.decode
+        return [
+            PositionedEvent(
+                position, recorded_at, decode(StoredEvent(oid, version, topic, bytes(state)))
+            )
+            for position, recorded_at, oid, version, topic, state in rows
+            if topic in topics
+        ]
 
     def _ensure_rows(self, conn: psycopg.Connection[Any]) -> None:
         if not self._ensured:
@@ -231,6 +253,28 @@ class Projections:
             "SELECT position FROM ledger_projection_positions WHERE projection = %s", (name,)
         ).fetchone()
         return int(row[0]) if row else 0
+
+
+def _defer_indexes(
+    conn: psycopg.Connection[Any], table: str, *, keep_unique: bool
+) -> list[sql.SQL | sql.Composed]:
+    """Drop the fresh ``table``'s indexes that loading does not need; return what rebuilds
+    them. Unique ones stay where the writer relies on them (``ON CONFLICT``)."""
+    rows = conn.execute(_INDEXES, (table,)).fetchall()
+    rebuild: list[sql.SQL | sql.Composed] = []
+    for index, unique, definition, constraint, constraint_definition in rows:
+        if unique and keep_unique:
+            continue
+        if constraint is not None:
+            conn.execute(_sql("ALTER TABLE {} DROP CONSTRAINT {}", table, constraint))
+            rebuild.append(
+                _sql("ALTER TABLE {} ADD CONSTRAINT {} ", table, constraint)
+                + sql.SQL(constraint_definition)
+            )
+        else:
+            conn.execute(_sql("DROP INDEX {}", index))
+            rebuild.append(sql.SQL(definition))
+    return rebuild
 
 
 def _closed(conn: psycopg.Connection[Any] | None) -> None:

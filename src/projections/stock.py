@@ -28,6 +28,10 @@ QUARANTINE = StockStatus.QUARANTINE.value
 HOLD = StockStatus.HOLD.value
 IN_TRANSIT = "in_transit"
 
+# Binary COPY: times and ids are written as they are held, without text formatting.
+_MOVEMENT_TYPES = (
+    "int8", "int2", "uuid", "text", "text", "int8", "text", "text", "timestamptz", "timestamptz",
+)  # fmt: skip
 MovementLine = tuple[UUID, str, str, int, str | None]  # lot, location, status, delta, ref
 
 
@@ -158,6 +162,7 @@ class Stock(ReadModel[StockChanges]):
 
     name: ClassVar[str] = "stock"
     tables: ClassVar[tuple[str, ...]] = ("stock_lots", "stock_balances", "stock_movements")
+    append_only: ClassVar[frozenset[str]] = frozenset({"stock_movements"})
     topics: ClassVar[frozenset[str]] = lot_topics(*_LINES)
 
     def fold(self, events: Sequence[PositionedEvent]) -> StockChanges:
@@ -209,9 +214,10 @@ class Stock(ReadModel[StockChanges]):
             with cursor.copy(
                 sql.SQL(
                     "COPY {} (position, line, lot_id, location, status, delta, movement,"
-                    " reference, occurred_at, recorded_at) FROM STDIN"
+                    " reference, occurred_at, recorded_at) FROM STDIN (FORMAT BINARY)"
                 ).format(sql.Identifier(tables["stock_movements"]))
             ) as copy:
+                copy.set_types(_MOVEMENT_TYPES)
                 for row in changes.movements:
                     copy.write_row(row)
         deltas = [(*key, delta) for key, delta in changes.balances.items() if delta]
@@ -225,7 +231,7 @@ class Stock(ReadModel[StockChanges]):
             cursor.execute(
                 sql.SQL(
                     "INSERT INTO {0} AS b (lot_id, location, status, quantity)"
-                    " SELECT * FROM unnest(%s::uuid[], %s::text[], %s::text[], %s::bigint[])"
+                    " SELECT * FROM unnest(%b::uuid[], %b::text[], %b::text[], %b::bigint[])"
                     " ON CONFLICT (lot_id, location, status)"
                     " DO UPDATE SET quantity = b.quantity + EXCLUDED.quantity"
                 ).format(balances),
@@ -233,7 +239,7 @@ class Stock(ReadModel[StockChanges]):
             )
             cursor.execute(
                 sql.SQL(
-                    "DELETE FROM {0} b USING unnest(%s::uuid[], %s::text[], %s::text[])"
+                    "DELETE FROM {0} b USING unnest(%b::uuid[], %b::text[], %b::text[])"
                     " AS t(lot_id, location, status) WHERE b.quantity = 0"
                     " AND (b.lot_id, b.location, b.status) = (t.lot_id, t.location, t.status)"
                 ).format(balances),
