@@ -88,8 +88,17 @@ class Projections:
             known = ", ".join(sorted(self.models))
             raise KeyError(f"no read model called {name!r} (known: {known})") from None
 
-    def catch_up(self, names: Iterable[str] | None = None) -> dict[str, int]:
-        """Fold every event recorded so far into the models; return their positions."""
+    def catch_up(
+        self,
+        names: Iterable[str] | None = None,
+        *,
+        connection: psycopg.Connection[Any] | None = None,
+    ) -> dict[str, int]:
+        """Fold every event recorded so far into the models; return their positions.
+
+        ``connection`` (autocommit, on the ledger's schema) saves opening one per call."""
+        if connection is not None:
+            return self._catch_up(connection, names)
         with self.database.connect(autocommit=True) as conn:
             return self._catch_up(conn, names)
 
