@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from ledger.application import Ledger
-from ledger.bench import percentile, plain_read_rate
+from ledger.bench import percentile, plain_read_rate, scratch_schema, server_version
 from ledger.domain.lot import Lot
 from ledger.domain.values import Gtin, PartyRole, RiskClass, gs1_check_digit
 from ledger.store.database import Database
@@ -53,14 +53,23 @@ def synthetic_lot(number: int) -> Lot:
     return lot
 
 
-def fill(ledger: Ledger, *, events: int, lots_per_save: int = 50) -> int:
+def fill(
+    ledger: Ledger,
+    *,
+    events: int,
+    lots_per_save: int = 50,
+    progress: Callable[[int], None] | None = None,
+) -> int:
     """Append about ``events`` lot events (20 per lot); return the number appended."""
     appended = 0
     number = 0
     while appended < events:
         lots = [synthetic_lot(number + i) for i in range(lots_per_save)]
         number += lots_per_save
-        appended += len(ledger.save(*lots))
+        saved = len(ledger.save(*lots))
+        appended += saved
+        if progress:
+            progress(saved)
     return appended
 
 
@@ -71,17 +80,38 @@ def _timed_once(query: Callable[..., Any], *args: Any, **kwargs: Any) -> float:
 
 
 def bench_projections(
-    database: Database, ledger: Ledger, *, events: int, queries: int = 200
+    database: Database,
+    build_ledger: Callable[[Database], Ledger],
+    migrations_dir: Any,
+    *,
+    events: int,
+    queries: int = 200,
+    progress: Callable[[int], None] | None = None,
 ) -> dict[str, Any]:
-    """Rebuild the stock and lot-trace models from scratch and time their queries."""
-    appended = fill(ledger, events=events)
-    projections = Projections(database, ledger.mapper.to_domain_event, [Stock(), LotTrace()])
-    result: dict[str, Any] = {"events": appended}
-    result["plain_read_rows_per_s"] = round(plain_read_rate(database), 1)
-    for name in ("stock", "lot_trace"):
-        began = time.perf_counter()
-        projections.rebuild(name)
-        result[f"{name}_rebuild_events_per_s"] = round(appended / (time.perf_counter() - began), 1)
+    """In a scratch schema: append ``events`` lot movements, rebuild the stock and lot-trace
+    models from scratch, and time their queries at that size.
+
+    Baselines from the same run: a plain ordered read of the events table (what any rebuild
+    must at least do) and a one-row primary-key lookup (the floor of any query)."""
+    with scratch_schema(database, migrations_dir) as scratch:
+        ledger = build_ledger(scratch)
+        try:
+            appended = fill(ledger, events=events, progress=progress)
+            projections = Projections(scratch, ledger.mapper.to_domain_event, [Stock(), LotTrace()])
+            result: dict[str, Any] = {"events": appended, "server": server_version(scratch)}
+            result["plain_read_rows_per_s"] = round(plain_read_rate(scratch), 1)
+            for name in ("stock", "lot_trace"):
+                began = time.perf_counter()
+                projections.rebuild(name)
+                seconds = time.perf_counter() - began
+                result[f"{name}_rebuild_events_per_s"] = round(appended / seconds, 1)
+            result.update(_query_times(scratch, queries))
+        finally:
+            ledger.close()
+    return result
+
+
+def _query_times(database: Database, queries: int) -> dict[str, float]:
     with database.connect() as conn, conn.cursor() as cur:
         lots = [
             r[0]
@@ -90,26 +120,50 @@ def bench_projections(
             )
         ]
         gtins = [
-            r[0] for r in cur.execute("SELECT DISTINCT gtin FROM stock_lots LIMIT %s", (queries,))
+            r[0]
+            for r in cur.execute(
+                "SELECT gtin FROM (SELECT DISTINCT gtin FROM stock_lots) g ORDER BY random()"
+                " LIMIT %s",
+                (queries,),
+            )
         ]
         stock_ms = [_timed_once(stock_on_hand, cur, gtin=gtin) for gtin in gtins]
         trace_ms = [_timed_once(forward_trace, cur, lot) for lot in lots]
-    result["stock_query_p95_ms"] = round(percentile(stock_ms, 95), 2)
-    result["lot_forward_trace_p95_ms"] = round(percentile(trace_ms, 95), 2)
-    return result
+        lookup = "SELECT * FROM stock_lots WHERE lot_id = %s"
+        raw_ms = [_timed_once(lambda x: cur.execute(lookup, (x,)).fetchall(), lot) for lot in lots]
+    return {
+        "stock_query_p95_ms": round(percentile(stock_ms, 95), 2),
+        "lot_forward_trace_p95_ms": round(percentile(trace_ms, 95), 2),
+        "raw_lookup_p95_ms": round(percentile(raw_ms, 95), 2),
+        "queries": len(lots),
+    }
 
 
 def bench_live_lag(
     database: Database,
-    ledger: Ledger,
+    build_ledger: Callable[[Database], Ledger],
+    migrations_dir: Any,
     *,
     rate: float = 500.0,
     seconds: float = 10.0,
     writers: int = 4,
 ) -> dict[str, Any]:
-    """Write one-event movements at ``rate`` per second (from ``writers`` threads, one lot
-    each) while a follower keeps the stock model up to date; measure, per movement, the
-    time from the write's return until the model has folded it."""
+    """In a scratch schema: write one-event movements at ``rate`` per second (from
+    ``writers`` threads, one lot each) while a follower keeps the stock model up to date;
+    measure, per movement, the time from the write's return until the model has folded it.
+    """
+    with scratch_schema(database, migrations_dir) as scratch:
+        ledger = build_ledger(scratch)
+        try:
+            result = _live_lag(scratch, ledger, rate=rate, seconds=seconds, writers=writers)
+        finally:
+            ledger.close()
+    return {**result, "server": server_version(database)}
+
+
+def _live_lag(
+    database: Database, ledger: Ledger, *, rate: float, seconds: float, writers: int
+) -> dict[str, Any]:
     lots = _lag_probe_lots(ledger, writers)
     projections = Projections(database, ledger.mapper.to_domain_event, [Stock()])
     projections.catch_up()
@@ -140,14 +194,13 @@ def bench_live_lag(
     stop.set()
     projections.wake()
     follower.join(timeout=10)
-    ordered = sorted(lags)
     return {
         "movements": count,
         "writers": writers,
         "writes_per_s": round(achieved, 1),
-        "lag_p50_ms": round(ordered[len(ordered) // 2], 2),
-        "lag_p99_ms": round(ordered[max(0, int(len(ordered) * 0.99) - 1)], 2),
-        "lag_max_ms": round(ordered[-1], 2),
+        "lag_p50_ms": round(percentile(lags, 50), 2),
+        "lag_p99_ms": round(percentile(lags, 99), 2),
+        "lag_max_ms": round(max(lags), 2),
     }
 
 

@@ -7,6 +7,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import psycopg
@@ -28,7 +29,19 @@ _SET_POSITION = (
 )
 _PAGE = (
     "SELECT notification_id, recorded_at, originator_id, originator_version, topic, state"
-    " FROM ledger_events WHERE notification_id > %s ORDER BY notification_id LIMIT %s"
+    " FROM ledger_events WHERE notification_id > %s AND notification_id <= %s"
+    " ORDER BY notification_id LIMIT %s"
+)
+_NO_END = 2**63 - 1
+_RECORDED_BY = "SELECT coalesce(max(notification_id), 0) FROM ledger_events WHERE recorded_at <= %s"
+_REPLAY_TABLE = (
+    "CREATE TABLE ledger_replay (model text PRIMARY KEY, position bigint NOT NULL,"
+    " to_position bigint, as_of timestamptz, head bigint NOT NULL,"
+    " replayed_at timestamptz NOT NULL DEFAULT clock_timestamp())"
+)
+_REPLAYED = (
+    "INSERT INTO ledger_replay (model, position, to_position, as_of, head)"
+    " VALUES (%s, %s, %s, %s, %s)"
 )
 _HEAD = "SELECT coalesce(max(notification_id), 0) FROM ledger_events"
 _INDEXES = (
@@ -39,6 +52,18 @@ _INDEXES = (
     " WHERE i.indrelid = to_regclass(quote_ident(%s)) ORDER BY ic.relname"
 )
 _BUILD_MEMORY = "SET maintenance_work_mem = '256MB'"
+
+
+@dataclass(frozen=True)
+class Replay:
+    """Read models folded up to a past point into a schema of their own."""
+
+    schema: str
+    models: tuple[str, ...]
+    position: int
+    """The last position folded (the point asked for, or the head if it was beyond)."""
+    head: int
+    """The ledger's head when the replay ran."""
 
 
 @dataclass(frozen=True)
@@ -182,25 +207,12 @@ class Projections:
         fresh = {table: table + REBUILD_SUFFIX for table in model.tables}
         with self.database.connect(autocommit=True) as conn:
             self._ensure_rows(conn)
-            deferred: list[sql.SQL | sql.Composed] = []
             for table, copy in fresh.items():
                 conn.execute(_sql("DROP TABLE IF EXISTS {}", copy))
                 conn.execute(_sql("CREATE TABLE {} (LIKE {} INCLUDING ALL)", copy, table))
-                deferred += _defer_indexes(conn, copy, keep_unique=table not in model.append_only)
             head = int(_scalar(conn, _HEAD))
-            # The bulk, page by page, without blocking the live model.
-            position = 0
-            while position < head:
-                with conn.transaction():
-                    folded = self._fold_into(conn, model, fresh, position, self.rebuild_page_size)
-                    position = folded or head
-                if progress:
-                    progress(position, head)
-            # One sorted build per index is far cheaper than keeping it up to date row by row.
-            conn.execute(_BUILD_MEMORY)
-            for statement in deferred:
-                conn.execute(statement)
-            conn.execute("RESET maintenance_work_mem")
+            # The bulk, without blocking the live model.
+            position = self._load(conn, model, fresh, head, progress)
             with conn.transaction():  # the switch: stop the follower, catch up, swap
                 _scalar(conn, _LOCK_POSITION, (name,))
                 while (folded := self._fold_into(conn, model, fresh, position)) is not None:
@@ -208,6 +220,84 @@ class Projections:
                 for table, copy in fresh.items():
                     _swap(conn, table, copy)
                 conn.execute(_SET_POSITION, (position, name))
+        return position
+
+    def replay(
+        self,
+        names: Sequence[str],
+        *,
+        schema: str,
+        to_position: int | None = None,
+        as_of: datetime | None = None,
+        progress: Callable[[str, int, int], None] | None = None,
+    ) -> Replay:
+        """Fold the events up to a point into the read models' tables in a new ``schema``.
+
+        The point is a position (``to_position``), or every event the ledger had recorded
+        at ``as_of`` ("as we knew it then"); the replay's tables answer every query of the
+        live ones as they would have answered then. The live models are not touched.
+        """
+        if (to_position is None) == (as_of is None):
+            raise ValueError("replay needs exactly one of a position and a time")
+        models = [self.model(name) for name in names]
+        with self.database.connect(autocommit=True) as conn:
+            head = int(_scalar(conn, _HEAD))
+            if as_of is not None:
+                until = int(_scalar(conn, _RECORDED_BY, (as_of,)))
+            else:
+                assert to_position is not None
+                until = min(to_position, head)
+            conn.execute(_sql("CREATE SCHEMA {}", schema))
+            try:
+                # The replay's tables come first; the events are read from the ledger's.
+                conn.execute(_sql("SET search_path TO {}, {}", schema, self.database.schema))
+                conn.execute(_REPLAY_TABLE)
+                for model in models:
+                    for table in model.tables:
+                        source = sql.Identifier(self.database.schema, table)
+                        conn.execute(
+                            sql.SQL("CREATE TABLE {} (LIKE {} INCLUDING ALL)").format(
+                                sql.Identifier(schema, table), source
+                            )
+                        )
+                    step = (
+                        (lambda at, end, n=model.name: progress(n, at, end)) if progress else None
+                    )
+                    tables = {table: table for table in model.tables}
+                    position = self._load(conn, model, tables, until, step)
+                    conn.execute(_REPLAYED, (model.name, position, to_position, as_of, head))
+            except BaseException:
+                conn.execute(_sql("DROP SCHEMA IF EXISTS {} CASCADE", schema))
+                raise
+        return Replay(schema=schema, models=tuple(names), position=until, head=head)
+
+    def _load(
+        self,
+        conn: psycopg.Connection[Any],
+        model: ReadModel[Any],
+        tables: Mapping[str, str],
+        until: int,
+        progress: Callable[[int, int], None] | None,
+    ) -> int:
+        """Fold positions ``1..until`` into freshly created, empty ``tables``; return the last
+        position folded. Indexes the writer does not need are built once, at the end."""
+        deferred: list[sql.SQL | sql.Composed] = []
+        for table, actual in tables.items():
+            deferred += _defer_indexes(conn, actual, keep_unique=table not in model.append_only)
+        position = 0
+        while position < until:
+            with conn.transaction():
+                folded = self._fold_into(
+                    conn, model, tables, position, self.rebuild_page_size, until=until
+                )
+                position = folded or until
+            if progress:
+                progress(position, until)
+        # One sorted build per index is far cheaper than keeping it up to date row by row.
+        conn.execute(_BUILD_MEMORY)
+        for statement in deferred:
+            conn.execute(statement)
+        conn.execute("RESET maintenance_work_mem")
         return position
 
     def _fold_page(
@@ -227,9 +317,12 @@ class Projections:
         tables: Mapping[str, str],
         after: int,
         page_size: int | None = None,
+        *,
+        until: int = _NO_END,
     ) -> int | None:
         # Binary results: the states arrive as raw bytes instead of hex text to decode.
-        rows = conn.execute(_PAGE, (after, page_size or self.page_size), binary=True).fetchall()
+        page = (after, until, page_size or self.page_size)
+        rows = conn.execute(_PAGE, page, binary=True).fetchall()
         if not rows:
             return None
         events = self._decoded(rows, model.topics)
