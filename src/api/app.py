@@ -16,10 +16,24 @@ from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
 
 from api.bootstrap import Services, open_services
+from api.credit_sweeper import start_credit_sweeper
 from api.errors import install_error_handlers
 from api.middleware import RequestBoundary
-from api.routers import events, health, lots, master_data, movements, stock
+from api.routers import (
+    audit,
+    credit,
+    events,
+    evidence,
+    health,
+    lots,
+    master_data,
+    movements,
+    orders,
+    receivables,
+    stock,
+)
 from api.settings import ApiSettings
+from ledger.checkpointer import configured_signing_key, start_checkpointer
 from ledger.settings import Settings
 from ledger.store.database import Database
 
@@ -62,6 +76,10 @@ def _lifespan(
             target=services.projections.run, args=(stop,), name="ledger-projections", daemon=True
         )
         follower.start()
+        # Checkpoints are signed in a thread of their own, when a signing key is configured.
+        app.state.checkpoint_key = configured_signing_key(settings)
+        stop_checkpoints = start_checkpointer(settings, services.database, services.ledger.on_saved)
+        stop_sweeps = start_credit_sweeper(services, stop)  # dunning, once a day by default
         # What exists now (modules, routes, schemas) lives as long as the process: frozen,
         # it is left out of full collections, which otherwise stall requests for tens of ms.
         # Collected first, so that no garbage is frozen with it.
@@ -73,6 +91,10 @@ def _lifespan(
             stop.set()
             services.projections.wake()
             await run_in_threadpool(follower.join, FOLLOWER_JOIN_SECONDS)
+            if stop_checkpoints is not None:
+                await run_in_threadpool(stop_checkpoints)
+            if stop_sweeps is not None:
+                await run_in_threadpool(stop_sweeps)
             await run_in_threadpool(services.close)
 
     return lifespan
@@ -107,7 +129,19 @@ def create_app(
     app.add_middleware(
         RequestBoundary, max_body_bytes=api.max_body_bytes, max_json_depth=api.max_json_depth
     )
-    routers = (health, events, master_data, stock, lots, movements)
+    routers = (
+        health,
+        events,
+        master_data,
+        stock,
+        lots,
+        movements,
+        audit,
+        orders,
+        credit,
+        receivables,
+        evidence,
+    )
     for router in (module.router for module in routers):
         app.include_router(router)
     _add_pages(app)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -10,16 +11,25 @@ from rich.progress import Progress
 
 from api.app import create_app
 from api.bootstrap import build_ledger
+from api.cli_audit import audit_app, check_against_checkpoint, checkpoint, proof_app
 from api.cli_bench import bench_app
+from api.cli_credit import credit_app
 from api.cli_keys import keys_app
-from api.cli_projections import projections_app
+from api.cli_projections import projections_app, replay
+from api.cli_recall import recall_app
 from api.console import JsonFlag, emit, err, event_count, fail, ledger_database
 from api.keys import IssuedKey, issue_demo_keys
 from api.server import ServerError, check_address, serve_forever
 from api.settings import ApiSettings
 from ledger.application import Ledger
 from ledger.demo import demo_size, load_demo
+from ledger.demo_audit import (
+    demo_checkpoint_text,
+    sign_demo_checkpoint,
+    with_demo_signing_key,
+)
 from ledger.settings import Settings
+from ledger.store.checkpoint_verify import CheckpointCheck
 from ledger.store.database import Database
 from ledger.store.verify import verify_chain
 
@@ -31,7 +41,13 @@ app = typer.Typer(
 )
 app.add_typer(bench_app, name="bench")
 app.add_typer(keys_app, name="keys")
+app.add_typer(credit_app, name="credit")
 app.add_typer(projections_app, name="projections")
+app.command("replay")(replay)
+app.add_typer(proof_app, name="proof")
+app.add_typer(audit_app, name="audit")
+app.add_typer(recall_app, name="recall")
+app.command("checkpoint")(checkpoint)
 
 
 class Scale(enum.StrEnum):
@@ -66,6 +82,7 @@ def demo(
                 1,
             )
         summary = _load_demo(settings, database, scale.value, seed, quiet=as_json)
+        sign_demo_checkpoint(settings, database)
         emit(
             as_json,
             vars(summary),
@@ -95,10 +112,26 @@ def _load_with_progress(ledger: Ledger, scale: str, seed: int, *, quiet: bool) -
 
 
 @app.command()
-def verify(as_json: JsonFlag = False) -> None:
+def verify(
+    checkpoint_file: Annotated[
+        Path | None,
+        typer.Option("--checkpoint", help="Then check the history against this saved checkpoint."),
+    ] = None,
+    public_key: Annotated[
+        Path | None,
+        typer.Option(help="Verifier key of the checkpoint (default: the configured key)."),
+    ] = None,
+    as_json: JsonFlag = False,
+) -> None:
     """Recompute the events' hash chain; exit 1 at the first break."""
-    with ledger_database() as (_settings, database):
+    with ledger_database() as (settings, database):
         report = verify_chain(database)
+        checked = checkpoint_file and check_against_checkpoint(
+            settings, database, checkpoint_file, public_key
+        )
+    if checked:
+        _report_checkpoint(report.ok, checked, as_json=as_json)
+        return
     out = report.as_json()
     if report.ok:
         text = (
@@ -115,6 +148,19 @@ def verify(as_json: JsonFlag = False) -> None:
         raise typer.Exit(1)
 
 
+def _report_checkpoint(chain_ok: bool, checked: CheckpointCheck, *, as_json: bool) -> None:
+    chain = "chain intact" if chain_ok else "chain BROKEN (see 'ledger verify')"
+    text = (
+        f"OK: {chain}; {checked.detail}"
+        if checked.ok and chain_ok
+        else (f"FAILED: {chain}; checkpoint: {checked.reason or 'ok'} ({checked.detail})")
+    )
+    emit(as_json, {"ok": chain_ok and checked.ok, "chain_ok": chain_ok,
+                   "checkpoint": checked.as_json()}, text)  # fmt: skip
+    if not (chain_ok and checked.ok):
+        raise typer.Exit(1)
+
+
 @app.command()
 def serve(
     demo: Annotated[
@@ -122,6 +168,9 @@ def serve(
     ] = False,
     host: Annotated[str | None, typer.Option(help="Address to listen on.")] = None,
     port: Annotated[int | None, typer.Option(min=1, max=65535, help="Port.")] = None,
+    demo_scale: Annotated[
+        Scale, typer.Option(help="Size of the demo data --demo loads.")
+    ] = Scale.medium,
 ) -> None:
     """Serve the HTTP API and its docs (/docs) until interrupted."""
     try:
@@ -136,19 +185,26 @@ def serve(
         raise fail(f"error: {exc}", 2) from None
     with ledger_database() as (settings, database):
         if demo:
-            _prepare_demo(settings, database)
+            settings = with_demo_signing_key(settings)  # the demo signs checkpoints
+            _prepare_demo(settings, database, demo_scale)
+            emit(False, {}, demo_checkpoint_text(settings))
     url = f"http://{host}:{port}"
     emit(False, {}, f"Ledger API on {url}  (documentation: {url}/docs)")
     serve_forever(create_app(settings, api_settings, database=database), host=host, port=port)
 
 
-def _prepare_demo(settings: Settings, database: Database) -> None:
+def _prepare_demo(settings: Settings, database: Database, scale: Scale) -> None:
     existing = event_count(database)
     if existing:
         emit(False, {}, f"demo data: the ledger already holds {existing} events; none loaded")
     else:
-        summary = _load_demo(settings, database, Scale.small.value, 7, quiet=False)
-        emit(False, {}, f"demo data loaded: {summary.products} products, {summary.parties} parties")
+        summary = _load_demo(settings, database, scale.value, 7, quiet=False)
+        emit(
+            False,
+            {},
+            f"demo data loaded: {summary.products} products, {summary.parties} parties, "
+            f"{summary.lots} lots, {summary.events} events",
+        )
     with database.connect(autocommit=True) as conn:
         keys = issue_demo_keys(conn)
     emit(False, {}, _demo_keys_text(keys))

@@ -21,11 +21,19 @@ import psycopg
 from eventsourcing.persistence import InterfaceError, OperationalError
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from psycopg_pool import PoolTimeout
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
 from starlette.types import Scope
 
+from ledger.domain.credit_errors import (
+    NothingPending,
+    OrderNotInState,
+    OverAllocation,
+    ReferenceAlreadyBooked,
+    SameApprover,
+)
 from ledger.domain.errors import (
     AlreadyRegistered,
     ConcurrentUpdate,
@@ -50,6 +58,7 @@ from ledger.domain.errors import (
     UnknownParty,
     UnknownProduct,
 )
+from ledger.store.errors import DatabaseBusy
 
 PROBLEM_BASE = "https://ledger.example/problems/"
 PROBLEM_JSON = "application/problem+json"
@@ -92,6 +101,11 @@ _DOMAIN_STATUS: dict[type[LedgerError], int] = {
     ExceedsConsigneeHolding: 409,
     NotTheConsignee: 409,
     NoSuchHold: 409,
+    OrderNotInState: 409,
+    OverAllocation: 409,
+    ReferenceAlreadyBooked: 409,
+    NothingPending: 409,
+    SameApprover: 409,
 }
 _DOMAIN_TITLES: dict[type[LedgerError], str] = {
     InvalidGtin: "Invalid GTIN",
@@ -212,10 +226,31 @@ class JsonTooDeep(ApiProblem):
     title = "JSON nested too deeply"
 
 
+class InvalidRange(ApiProblem):
+    """Raised when positions or tree sizes asked for do not make a range the ledger can prove."""
+
+    status = 422
+    slug = "invalid-range"
+    title = "Invalid range"
+
+
+class ExportNotCovered(ApiProblem):
+    """Raised when an audit export's events are not yet covered by a signed checkpoint."""
+
+    status = 409
+    slug = "not-checkpointed"
+    title = "Not covered by a checkpoint yet"
+
+
 # Rendering -------------------------------------------------------------------------------
 
 
+_INT64 = range(-(2**63), 2**63)
+
+
 def _json_ready(value: Any) -> Any:
+    if isinstance(value, int) and not isinstance(value, bool) and value not in _INT64:
+        return str(value)  # the JSON encoder takes 64-bit integers only; echoed input may not fit
     if value is None or isinstance(value, str | int | float | bool):
         return value
     if isinstance(value, enum.Enum):
@@ -351,6 +386,23 @@ def unavailable_problem_response(scope: Scope, error: Exception) -> Response:
     )
 
 
+BUSY_RETRY_AFTER_SECONDS = 1
+
+
+def busy_problem_response(scope: Scope, error: Exception) -> Response:
+    """The answer when a statement or the wait for a connection ran past its limit."""
+    _log.warning("database busy: %s", error)
+    return problem_response(
+        scope,
+        status=503,
+        slug="database-busy",
+        title="Database busy",
+        detail="the ledger's database did not answer in time and the request was not "
+        "carried out; try again shortly (a write with the same Idempotency-Key)",
+        headers={"Retry-After": str(BUSY_RETRY_AFTER_SECONDS)},
+    )
+
+
 def internal_error_response(scope: Scope) -> Response:
     """The answer to an unexpected failure; the cause is logged, not shown."""
     return problem_response(
@@ -403,3 +455,10 @@ def install_error_handlers(app: FastAPI) -> None:
     # psycopg_pool's PoolTimeout and PoolClosed are psycopg.OperationalErrors too.
     for unavailable in (psycopg.OperationalError, OperationalError, InterfaceError):
         app.add_exception_handler(unavailable, on_unavailable)
+
+    async def on_busy(request: Request, exc: Exception) -> Response:
+        return busy_problem_response(request.scope, exc)
+
+    # Timeouts are told apart from an unreachable database: the more specific class wins.
+    for busy in (DatabaseBusy, psycopg.errors.QueryCanceled, PoolTimeout):
+        app.add_exception_handler(busy, on_busy)

@@ -20,6 +20,7 @@ from eventsourcing.domain import Aggregate, DomainEventProtocol, MutableOrImmuta
 from eventsourcing.persistence import IntegrityError, JSONTranscoder, Recording, Transcoder
 
 from ledger.commands import SYSTEM, Caller, CommandOutcome, Decision
+from ledger.credit import CreditOperations
 from ledger.domain.errors import (
     AlreadyRegistered,
     ConcurrentUpdate,
@@ -29,14 +30,24 @@ from ledger.domain.errors import (
 from ledger.domain.lot import Lot
 from ledger.domain.party import Party
 from ledger.domain.product import Product
+from ledger.domain.recall import RecoveryKind
+from ledger.domain.recall_rules import Jurisdiction, RecallLevel
 from ledger.domain.values import Gtin, PartyRole, RiskClass, StockStatus, StorageRange
 from ledger.movements import StockMovements, arguments_of
+from ledger.recalls import RecallOperations
 from ledger.store.commands import CommandAlreadyRecorded, CommandRecord, StoredCommand
 from ledger.transcodings import DateAsISO, EnumAsValue, LedgerTranscoder
 
 __all__ = ["SYSTEM", "Caller", "CommandOutcome", "Decision", "Ledger"]
 
-DOMAIN_ENUMS: tuple[type[Any], ...] = (RiskClass, PartyRole, StockStatus)
+DOMAIN_ENUMS: tuple[type[Any], ...] = (
+    RiskClass,
+    PartyRole,
+    StockStatus,
+    RecallLevel,
+    Jurisdiction,
+    RecoveryKind,
+)
 
 # Waits between attempts of a command that lost an optimistic-concurrency race: random
 # (so that the losers of one race do not meet again) and growing, up to a ceiling.
@@ -44,7 +55,7 @@ _BACKOFF_SECONDS = 0.002
 _BACKOFF_CEILING_SECONDS = 0.2
 
 
-class Ledger(StockMovements, Application[UUID]):
+class Ledger(CreditOperations, RecallOperations, StockMovements, Application[UUID]):
     """The traceability ledger's application service.
 
     Master data use cases are here; the stock movements of lots come from ``StockMovements``.

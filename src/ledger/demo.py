@@ -8,15 +8,17 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from ledger.application import Ledger
+from ledger.demo_credit import CreditStory
+from ledger.demo_evidence import EvidenceStory
 from ledger.demo_stock import DemoCast, StockStory
 from ledger.domain.values import PartyRole, RiskClass, gs1_check_digit
 
 SCALES: dict[str, dict[str, int]] = {
     "small": {"products": 12, "distributors": 3, "sub_distributors": 4, "hospitals": 8},
-    "medium": {"products": 60, "distributors": 8, "sub_distributors": 16, "hospitals": 40},
+    "medium": {"products": 40, "distributors": 24, "sub_distributors": 20, "hospitals": 60},
     "large": {"products": 300, "distributors": 20, "sub_distributors": 60, "hospitals": 200},
 }
-LOTS = {"small": 36, "medium": 120, "large": 600}
+LOTS = {"small": 36, "medium": 300, "large": 1200}
 
 _DEVICES = (
     ("Coronary stent system", RiskClass.III, "each", None),
@@ -72,6 +74,8 @@ def load_demo(
         products=products,
     )
     movements = StockStory(ledger, rng, cast, seed).run(LOTS[scale], step)
+    movements += CreditStory(ledger, cast, seed).run()  # see ledger.demo_credit
+    movements += EvidenceStory(ledger, cast, seed).run()  # see ledger.demo_evidence
     registered = sum(len(codes) for codes in parties.values())
     return DemoSummary(
         scale, seed, len(products), registered, LOTS[scale], len(products) + registered + movements

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import re
+from datetime import date
 from pathlib import Path
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 _SCHEMA_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
@@ -22,6 +23,18 @@ class Settings(BaseSettings):
         db_schema: PostgreSQL schema holding the ledger's tables (one ledger per schema).
         pool_size: connections kept open by the application.
         migrations_dir: directory of the SQL migrations.
+        statement_timeout_ms: longest a statement of the application or of the API's reads
+            may run (``LEDGER_STATEMENT_TIMEOUT_MS``; 0 means no limit); past it the
+            statement is cancelled and an API request gets 503 with Retry-After.
+        pool_timeout_seconds: longest a command or query waits for a free connection
+            (``LEDGER_POOL_TIMEOUT_SECONDS``); past it, 503 with Retry-After.
+        checkpoint_key_file: PEM file of the Ed25519 key that signs checkpoints.
+        checkpoint_key: the same key given inline (PEM text or base64 of its 32-byte seed).
+        checkpoint_origin: the log's name in its checkpoints (default ``ledger/<schema>``).
+        checkpoint_every_events: sign a checkpoint after this many new events, or
+        checkpoint_every_seconds: after this many seconds when there are new events.
+        recall_holidays: public holidays recall deadlines skip (a JSON list of dates).
+        recall_working_weekend_days: weekend days worked in their place (a JSON list).
     """
 
     model_config = SettingsConfigDict(env_prefix="LEDGER_", extra="ignore")
@@ -31,6 +44,16 @@ class Settings(BaseSettings):
     db_schema: str = Field(default="public")
     pool_size: int = Field(default=5, ge=1, le=100)
     migrations_dir: Path = _MIGRATIONS_DIR
+    checkpoint_key_file: Path | None = None
+    checkpoint_key: SecretStr | None = None
+    checkpoint_origin: str | None = None
+    checkpoint_every_events: int = Field(default=1000, ge=1)
+    checkpoint_every_seconds: float = Field(default=60.0, gt=0)
+    statement_timeout_ms: int = Field(default=5000, ge=0)
+    pool_timeout_seconds: float = Field(default=5.0, gt=0)
+    app_database_url: str | None = None
+    recall_holidays: list[date] = Field(default_factory=list)
+    recall_working_weekend_days: list[date] = Field(default_factory=list)
 
     @field_validator("db_schema")
     @classmethod
@@ -40,7 +63,7 @@ class Settings(BaseSettings):
             raise ValueError("schema must be lower-case letters, digits and underscores")
         return value
 
-    @field_validator("database_url")
+    @field_validator("database_url", "app_database_url")
     @classmethod
     def _blank_url_means_embedded(cls, value: str | None) -> str | None:
         return value.strip() or None if value is not None else None

@@ -21,6 +21,9 @@ from api_harness import (
     shipment_body,
     unique,
 )
+from audit_access import AUDIT_ALLOWED, audit_request
+from credit_access import CREDIT_ALLOWED, credit_request
+from evidence_access import EVIDENCE_ALLOWED, evidence_request
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from starlette.routing import Mount
@@ -70,6 +73,9 @@ ALLOWED: dict[tuple[str, str], frozenset[Any]] = {
     **{("POST", path): OPERATOR for path in MOVEMENTS},
     ("POST", "/v1/uses"): REPORTERS,
     ("POST", "/v1/sales-reports"): REPORTERS,
+    **CREDIT_ALLOWED,
+    **AUDIT_ALLOWED,
+    **EVIDENCE_ALLOWED,
 }
 CALLERS = [*(role.value for role in Role), "no key", "unknown key", "revoked key", "malformed key"]
 
@@ -213,6 +219,15 @@ def _movement(world: World, path: str, number: int) -> tuple[str, dict[str, Any]
 def request_for(world: World, method: str, path: str) -> tuple[str, dict[str, Any] | None]:
     """The URL and body of a request the route accepts from an allowed caller."""
     number = unique()
+    credit = credit_request(world, method, path, number)
+    if credit is not None:
+        return credit
+    audit = audit_request(world, method, path)
+    if audit is not None:
+        return audit
+    evidence = evidence_request(world, method, path)
+    if evidence is not None:
+        return evidence
     if method == "POST" and path not in ("/v1/products", "/v1/parties"):
         return _movement(world, path, number)
     concrete = {

@@ -229,6 +229,8 @@ def test_serve_demo_answers_prints_one_key_per_role_and_stops_cleanly(database: 
 
     assert health.status_code == 200 and health.json()["database"]["latest_position"] > 0
     assert set(keys) == {role.value for role in Role}
+    # The main job's data set: hundreds of lots moved through dozens of parties.
+    assert any("107 parties, 300 lots" in line for line in printed), printed
     assert any("partner" in line and "DIST-001" in line for line in printed)
     assert events.status_code == 200 and len(events.json()["items"]) == 100  # a full page
     assert partner.json()["code"] == "DIST-001"

@@ -32,6 +32,8 @@ COMMANDS = [
     ["verify"],
     ["bench", "append", "--events", "10", "--batch", "2", "--repeat", "1"],
     ["bench", "verify", "--events", "10", "--repeat", "1"],
+    ["bench", "projections", "--events", "10"],
+    ["bench", "live-lag", "--seconds", "1"],
 ]
 
 
@@ -166,9 +168,9 @@ def test_demo_json_loads_the_small_data_set_and_reports_what_it_loaded(
         "products": 12,
         "parties": 18,
         "lots": 36,
-        "events": 420,
+        "events": 528,
     }
-    assert len(stored_rows(database)) == 420
+    assert len(stored_rows(database)) == 528
     assert run_cli("verify", "--json", env=cli_env(database)).returncode == 0
 
 
@@ -178,9 +180,8 @@ def test_demo_at_medium_scale_loads_the_medium_data_set(database: Database) -> N
     assert result.returncode == 0, result.stderr
     summary = one_json_object(result)
     assert (summary["scale"], summary["seed"]) == ("medium", 3)
-    assert (summary["products"], summary["parties"], summary["lots"]) == (60, 67, 120)
-    assert summary["events"] == 1400
-    assert len(stored_rows(database)) == 1400
+    assert (summary["products"], summary["parties"], summary["lots"]) == (40, 107, 300)
+    assert summary["events"] == len(stored_rows(database)) > 3000
 
 
 def test_demo_with_the_same_seed_loads_the_same_events_into_two_ledgers(
@@ -233,8 +234,8 @@ def test_demo_run_twice_refuses_the_second_time(database: Database) -> None:
     again = run_cli("demo", "--json", env=cli_env(database))
 
     assert again.returncode == 1
-    assert "420 events" in one_error_line(again)
-    assert len(stored_rows(database)) == 420
+    assert "528 events" in one_error_line(again)
+    assert len(stored_rows(database)) == 528
 
 
 # ledger migrate
@@ -295,6 +296,43 @@ def test_bench_verify_json_compares_verification_with_a_plain_read(database: Dat
     assert out["verify_events_per_s"] > 0
     assert out["plain_read_rows_per_s"] > 0
     assert out["ratio"] > 0
+    assert stored_rows(database) == []
+
+
+def test_bench_projections_json_rebuilds_both_models_and_times_their_queries(
+    database: Database,
+) -> None:
+    result = run_cli(
+        "bench", "projections", "--events", "400", "--queries", "5", "--json",
+        env=cli_env(database),
+    )  # fmt: skip
+
+    assert result.returncode == 0, result.stderr
+    out = one_json_object(result)
+    assert out["events"] >= 400 and out["queries"] == 5
+    for figure in (
+        "stock_rebuild_events_per_s",
+        "lot_trace_rebuild_events_per_s",
+        "plain_read_rows_per_s",
+        "stock_query_p95_ms",
+        "lot_forward_trace_p95_ms",
+        "raw_lookup_p95_ms",
+    ):
+        assert out[figure] > 0, figure
+    assert "PostgreSQL" in out["server"]
+    assert stored_rows(database) == []  # the benchmark runs in a scratch schema
+
+
+def test_bench_live_lag_json_reports_the_lag_of_every_movement(database: Database) -> None:
+    result = run_cli(
+        "bench", "live-lag", "--rate", "40", "--seconds", "1", "--writers", "2", "--json",
+        env=cli_env(database),
+    )  # fmt: skip
+
+    assert result.returncode == 0, result.stderr
+    out = one_json_object(result)
+    assert (out["movements"], out["writers"]) == (40, 2)
+    assert 0 < out["lag_p50_ms"] <= out["lag_p99_ms"] <= out["lag_max_ms"]
     assert stored_rows(database) == []
 
 
@@ -374,7 +412,7 @@ def test_demo_then_verify_on_the_embedded_server_succeed_without_warnings(
     assert demo.stderr == ""
     assert verify.returncode == 0, verify.stderr
     assert verify.stderr == ""
-    assert one_json_object(verify)["events"] == 420
+    assert one_json_object(verify)["events"] == 528
     assert (tmp_path / "data" / "pgdata").is_dir()
 
 

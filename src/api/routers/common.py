@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 from typing import Annotated, Any, TypeVar
+from urllib.parse import quote
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
@@ -49,7 +50,8 @@ def answer(
         response.status_code = 200
         response.headers[REPLAYED_HEADER] = "true"
     if location is not None:
-        response.headers["Location"] = location
+        # Header values are Latin-1: a code with other letters travels percent-encoded.
+        response.headers["Location"] = quote(location, safe="/")
     return {**result.outcome, "positions": list(result.positions)}
 
 

@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 
 from api.deps import EventReaderKey, ReadsDep
 from api.errors import problem_responses
-from api.event_log import EventQuery, read_page
+from api.event_log import LAST_POSITION, EventQuery, read_page
 
 router = APIRouter(prefix="/v1", tags=["events"])
 MAX_PAGE = 500
@@ -54,12 +54,16 @@ def list_events(
             description="Only events of this type, e.g. `ledger.domain.product:ProductRegistered`.",
         ),
     ] = None,
-    after: Annotated[int, Query(ge=0, description="Only positions after this one.")] = 0,
+    after: Annotated[
+        int, Query(ge=0, le=LAST_POSITION - 1, description="Only positions after this one.")
+    ] = 0,
     from_position: Annotated[
-        int | None, Query(ge=1, description="Only positions at or above this one.")
+        int | None,
+        Query(ge=1, le=LAST_POSITION, description="Only positions at or above this one."),
     ] = None,
     to_position: Annotated[
-        int | None, Query(ge=1, description="Only positions at or below this one.")
+        int | None,
+        Query(ge=1, le=LAST_POSITION, description="Only positions at or below this one."),
     ] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE, description="Events per page.")] = 100,
 ) -> Response:

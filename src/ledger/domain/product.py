@@ -11,14 +11,25 @@ from eventsourcing.domain import Aggregate, event
 from ledger.domain.errors import InvalidValue
 from ledger.domain.values import Gtin, RiskClass, product_id
 
+UDI_ISSUING_AGENCIES = ("GS1", "MA", "AHM")
+"""China's UDI issuing agencies: GS1 China, the MA code (ZIIOT) and AHM (Alibaba Health)."""
+
 
 class ProductRegistered(Aggregate.Created):
     """A product entered the ledger's master data.
 
     Fields: gtin (14 digits), name, registration_certificate, risk_class,
     storage_min_celsius and storage_max_celsius (None when unrestricted), unit_of_use,
-    serialised, company_prefix_length.
+    serialised, company_prefix_length, issuing_agency (the UDI issuing agency of the device
+    identifier: ``GS1``, ``MA`` or ``AHM``).
+
+    Version 2 added ``issuing_agency``. Version 1 events (stored without it, and without a
+    ``class_version``) named GTINs only, that is GS1 identifiers, so they are read as
+    ``GS1``. The stored bytes of old events never change (they are hash-chained); they are
+    upcast every time they are read.
     """
+
+    class_version = 2
 
     gtin: str
     name: str
@@ -29,6 +40,12 @@ class ProductRegistered(Aggregate.Created):
     unit_of_use: str
     serialised: bool
     company_prefix_length: int
+    issuing_agency: str
+
+    @staticmethod
+    def upcast_v1_v2(state: dict[str, Any]) -> None:
+        """Version 1 knew GS1 GTINs only."""
+        state["issuing_agency"] = "GS1"
 
 
 class Product(Aggregate):
@@ -52,8 +69,11 @@ class Product(Aggregate):
         storage_max_celsius: Decimal | None = None,
         serialised: bool = False,
         company_prefix_length: int = 7,
+        issuing_agency: str = "GS1",
     ) -> Product:
         """Check the product's facts and record its registration."""
+        if issuing_agency not in UDI_ISSUING_AGENCIES:
+            raise InvalidValue("issuing_agency", f"one of {', '.join(UDI_ISSUING_AGENCIES)}")
         if not name.strip():
             raise InvalidValue("name", "must not be empty")
         if not registration_certificate.strip():
@@ -81,6 +101,7 @@ class Product(Aggregate):
             unit_of_use=unit_of_use.strip(),
             serialised=serialised,
             company_prefix_length=company_prefix_length,
+            issuing_agency=issuing_agency,
         )
 
     @event(ProductRegistered)
@@ -96,6 +117,7 @@ class Product(Aggregate):
         unit_of_use: str,
         serialised: bool,
         company_prefix_length: int,
+        issuing_agency: str,
     ) -> None:
         self.gtin = gtin
         self.name = name
@@ -106,3 +128,4 @@ class Product(Aggregate):
         self.unit_of_use = unit_of_use
         self.serialised = serialised
         self.company_prefix_length = company_prefix_length
+        self.issuing_agency = issuing_agency

@@ -117,3 +117,12 @@ def _libpq_url(url: str) -> str:
     except psycopg.ProgrammingError as exc:
         raise DatabaseUnavailable(f"LEDGER_DATABASE_URL is not a PostgreSQL URL: {exc}") from exc
     return url
+
+
+def libpq_url(url: str) -> str:
+    """``url`` as libpq reads it (driver suffixes such as ``+psycopg`` removed).
+
+    Raises:
+        DatabaseUnavailable: not a PostgreSQL URL.
+    """
+    return _libpq_url(url)

@@ -13,3 +13,7 @@ class DatabaseUnavailable(StoreError):
 
 class MigrationFailed(StoreError):
     """A migration could not be applied; the message names it."""
+
+
+class DatabaseBusy(StoreError):
+    """A statement or a wait for a connection ran past its limit; the work was not done."""

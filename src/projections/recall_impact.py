@@ -1,0 +1,375 @@
+"""The recalls read model and the impact list.
+
+``Recalls`` folds recall events into one row per recall and one row per step. The impact
+list is a query: the recall's lots (by its selection) joined with the lot-trace counters,
+the stock movements and the catalogue, then shaped by ``ledger.recall_impact_fold.assemble``
+(the same function an evidence bundle's verifier runs over the bundle's events).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any, ClassVar
+from uuid import UUID
+
+from eventsourcing.utils import get_topic
+from psycopg import Cursor, sql
+
+from ledger.domain.recall import Recall, RecallInitiated, RecallStatus
+from ledger.recall_impact_fold import CONSIGNEE_COUNTERS, LOT_COUNTERS, assemble, iso
+from projections.model import PositionedEvent, ReadModel
+
+STEPS = (
+    "ReportedToRegulator", "PlanSubmitted", "NoticeSent", "NoticeAcknowledged",
+    "RecoveryRecorded", "ExceptionRecorded", "RecallEnded", "RecallClosed",
+)  # fmt: skip
+_STEP_TYPES = (
+    "int8", "uuid", "text", "timestamptz", "timestamptz", "text", "text", "text", "text",
+    "int8", "text",
+)  # fmt: skip
+# Columns a step sets on the recall's own row.
+_SETS: dict[str, tuple[str, ...]] = {
+    "ReportedToRegulator": ("reported_at",),
+    "PlanSubmitted": ("plan_submitted_at",),
+    "RecallEnded": ("ended_at", "close_out_by", "status"),
+    "RecallClosed": ("closed_at", "status"),
+}
+
+
+class RecallNotFound(Exception):
+    """No recall has this id or number."""
+
+    def __init__(self, recall: str) -> None:
+        super().__init__(f"no recall {recall!r}")
+        self.recall = recall
+
+
+@dataclass
+class RecallChanges:
+    """New recalls, their steps, and the row updates the steps make, in order."""
+
+    recalls: list[tuple[Any, ...]] = field(default_factory=list)
+    steps: list[tuple[Any, ...]] = field(default_factory=list)
+    updates: list[tuple[str, tuple[Any, ...]]] = field(default_factory=list)
+
+
+class Recalls(ReadModel[RecallChanges]):
+    """Each recall, and every step taken under it."""
+
+    name: ClassVar[str] = "recalls"
+    tables: ClassVar[tuple[str, ...]] = ("recall_recalls", "recall_steps")
+    append_only: ClassVar[frozenset[str]] = frozenset({"recall_steps"})
+    topics: ClassVar[frozenset[str]] = frozenset(
+        {get_topic(RecallInitiated)} | {get_topic(getattr(Recall, step)) for step in STEPS}
+    )
+
+    def fold(self, events: Sequence[PositionedEvent]) -> RecallChanges:
+        """Rows for initiations, steps and the recall columns they set."""
+        changes = RecallChanges()
+        for item in events:
+            e = item.event
+            if isinstance(e, RecallInitiated):
+                s = e.selection
+                lot_range = s.get("lot_range") or (None, None)
+                produced = s.get("produced_between") or (None, None)
+                changes.recalls.append(
+                    (e.originator_id, e.number, e.level.value, e.reason, e.jurisdiction.value,
+                     s["gtins"], s.get("lot_numbers") or [], lot_range[0], lot_range[1],
+                     produced[0], produced[1], e.initiator, e.initiated_at, e.notify_by,
+                     e.report_by, e.plan_by, RecallStatus.OPEN.value, item.position)
+                )  # fmt: skip
+                continue
+            step = type(e).__name__
+            kind = getattr(e, "kind", None)
+            detail = next(
+                (getattr(e, f) for f in ("reference", "summary", "channel", "explanation",
+                                          "acknowledged_by", "note") if getattr(e, f, None)),
+                None,
+            )  # fmt: skip
+            changes.steps.append(
+                (item.position, e.originator_id, step, e.occurred_at, item.recorded_at,
+                 getattr(e, "consignee", None), getattr(e, "gtin", None),
+                 getattr(e, "lot_number", None), kind.value if kind else None,
+                 getattr(e, "quantity", None), detail)
+            )  # fmt: skip
+            if step in _SETS:
+                values = {
+                    "reported_at": e.occurred_at,
+                    "plan_submitted_at": e.occurred_at,
+                    "ended_at": e.occurred_at,
+                    "closed_at": e.occurred_at,
+                    "close_out_by": getattr(e, "close_out_by", None),
+                    "status": (
+                        RecallStatus.ENDED if step == "RecallEnded" else RecallStatus.CLOSED
+                    ).value,
+                }
+                columns = _SETS[step]
+                changes.updates.append((step, (*(values[c] for c in columns), e.originator_id)))
+        return changes
+
+    def write(self, cursor: Cursor[Any], changes: RecallChanges, tables: Mapping[str, str]) -> None:
+        """Insert recalls and steps; apply the steps' updates in order."""
+        recalls = sql.Identifier(tables["recall_recalls"])
+        if changes.recalls:
+            cursor.executemany(
+                sql.SQL(
+                    "INSERT INTO {} (recall_id, number, level, reason, jurisdiction, gtins,"
+                    " lot_numbers, lot_from, lot_to, produced_from, produced_to, initiator,"
+                    " initiated_at, notify_by, report_by, plan_by, status, position)"
+                    " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s,"
+                    " %s, %s)"
+                ).format(recalls),
+                changes.recalls,
+            )
+        if changes.steps:
+            with cursor.copy(
+                sql.SQL(
+                    "COPY {} (position, recall_id, step, occurred_at, recorded_at, consignee,"
+                    " gtin, lot_number, kind, quantity, detail) FROM STDIN (FORMAT BINARY)"
+                ).format(sql.Identifier(tables["recall_steps"]))
+            ) as copy:
+                copy.set_types(_STEP_TYPES)
+                for row in changes.steps:
+                    copy.write_row(row)
+        for step, values in changes.updates:
+            assignments = sql.SQL(", ").join(
+                sql.SQL("{} = %s").format(sql.Identifier(c)) for c in _SETS[step]
+            )
+            cursor.execute(
+                sql.SQL("UPDATE {} SET {} WHERE recall_id = %s").format(recalls, assignments),
+                values,
+            )
+
+
+# Queries -------------------------------------------------------------------------------------
+
+_RECALL_COLUMNS = (
+    "recall_id", "number", "level", "reason", "jurisdiction", "gtins", "lot_numbers",
+    "lot_from", "lot_to", "produced_from", "produced_to", "initiator", "initiated_at",
+    "notify_by", "report_by", "plan_by", "reported_at", "plan_submitted_at", "ended_at",
+    "close_out_by", "closed_at", "status",
+)  # fmt: skip
+# The recall's lots: its products, then named lots, a lot-number range or production dates.
+_LOTS = (
+    " FROM recall_recalls r, stock_lots l WHERE l.gtin = ANY(r.gtins) AND ("
+    " (cardinality(r.lot_numbers) > 0 AND l.lot_number = ANY(r.lot_numbers))"
+    " OR (r.lot_from IS NOT NULL AND l.lot_number BETWEEN r.lot_from AND r.lot_to)"
+    " OR (r.produced_from IS NOT NULL AND l.manufactured_on BETWEEN r.produced_from"
+    " AND r.produced_to))"
+)
+
+
+def _recall_row(cursor: Cursor[Any], recall: str) -> dict[str, Any]:
+    """The recall's row by id or number."""
+    columns = ", ".join(_RECALL_COLUMNS)
+    try:
+        key: Any = UUID(recall)
+        where = "recall_id = %s"
+    except ValueError:
+        key, where = recall, "number = %s"
+    row = cursor.execute(
+        f"SELECT {columns} FROM recall_recalls WHERE {where}".encode(), (key,)
+    ).fetchone()
+    if row is None:
+        raise RecallNotFound(recall)
+    return dict(zip(_RECALL_COLUMNS, row, strict=True))
+
+
+def selection_of(row: Mapping[str, Any]) -> dict[str, Any]:
+    """The recall's lot selection, as its initiation event states it."""
+    return {
+        "gtins": list(row["gtins"]),
+        "lot_numbers": list(row["lot_numbers"]),
+        "lot_range": [row["lot_from"], row["lot_to"]] if row["lot_from"] is not None else None,
+        "produced_between": (
+            [row["produced_from"].isoformat(), row["produced_to"].isoformat()]
+            if row["produced_from"] is not None
+            else None
+        ),
+    }
+
+
+def list_recalls(cursor: Cursor[Any]) -> list[dict[str, Any]]:
+    """Every recall, newest first, with its status and deadlines."""
+    rows = cursor.execute(
+        "SELECT recall_id, number, level, reason, jurisdiction, status, initiated_at,"
+        " notify_by, ended_at, closed_at FROM recall_recalls ORDER BY initiated_at DESC, number"
+    ).fetchall()
+    names = ("recall_id", "number", "level", "reason", "jurisdiction", "status",
+             "initiated_at", "notify_by", "ended_at", "closed_at")  # fmt: skip
+    return [_json(dict(zip(names, row, strict=True))) for row in rows]
+
+
+def recall_summary(cursor: Cursor[Any], recall: str) -> dict[str, Any]:
+    """The recall's facts, deadlines and steps (notices, recovery …) for reports."""
+    row = _recall_row(cursor, recall)
+    steps = cursor.execute(
+        "SELECT position, step, occurred_at, consignee, gtin, lot_number, kind, quantity, detail"
+        " FROM recall_steps WHERE recall_id = %s ORDER BY position",
+        (row["recall_id"],),
+    ).fetchall()
+    names = ("position", "step", "occurred_at", "consignee", "gtin", "lot_number", "kind",
+             "quantity", "detail")  # fmt: skip
+    summary = _json({k: v for k, v in row.items() if k not in _SELECTION_COLUMNS})
+    summary["id"] = str(row["recall_id"])
+    summary["selection"] = selection_of(row)
+    summary["steps"] = [_json(dict(zip(names, step, strict=True))) for step in steps]
+    return summary
+
+
+_SELECTION_COLUMNS = frozenset(
+    {"gtins", "lot_numbers", "lot_from", "lot_to", "produced_from", "produced_to"}
+)
+
+
+def recall_lots(cursor: Cursor[Any], recall: str) -> list[tuple[UUID, str, str]]:
+    """The lots the recall covers that the ledger has received: (lot id, GTIN, lot number)."""
+    row = _recall_row(cursor, recall)
+    found = cursor.execute(
+        (
+            "SELECT l.lot_id, l.gtin, l.lot_number" + _LOTS + " AND r.recall_id = %s"
+            " ORDER BY l.gtin, l.lot_number"
+        ).encode(),
+        (row["recall_id"],),
+    ).fetchall()
+    return [(lot, gtin, number) for lot, gtin, number in found]
+
+
+def impact_list(cursor: Cursor[Any], recall: str) -> dict[str, Any]:
+    """Every consignee that received the recalled lots, directly or through a distributor's
+    reported sales, with units shipped, returned, used, destroyed, on hand and in transit;
+    per lot, where the units received are now; notice status and effectiveness."""
+    summary = recall_summary(cursor, recall)
+    lots_found = recall_lots(cursor, recall)
+    ids = [lot for lot, _g, _n in lots_found]
+    key_of = {lot: (gtin, number) for lot, gtin, number in lots_found}
+    lots: dict[tuple[str, str], dict[str, Any]] = {}
+    for lot, expiry in cursor.execute(
+        "SELECT lot_id, expiry FROM stock_lots WHERE lot_id = ANY(%s)", (ids,)
+    ):
+        lots[key_of[lot]] = {
+            "expiry": expiry.isoformat() if expiry else None,
+            **dict.fromkeys(LOT_COUNTERS, 0),
+        }
+    for lot, *sums in cursor.execute(_LOT_SUMS, (ids,)):
+        lots[key_of[lot]].update(zip(LOT_COUNTERS, (int(s) for s in sums), strict=True))
+    consignees: dict[tuple[str, str, str], dict[str, Any]] = {}
+    counters = ", ".join(CONSIGNEE_COUNTERS)
+    for lot, party, *values in cursor.execute(
+        f"SELECT lot_id, consignee, {counters} FROM lot_consignees WHERE lot_id = ANY(%s)".encode(),
+        (ids,),
+    ):
+        consignees[(party, *key_of[lot])] = dict(zip(CONSIGNEE_COUNTERS, values, strict=True))
+    shipments: dict[tuple[str, str, str], list[dict[str, Any]]] = {}
+    for lot, party, shipment, quantity, dispatched, delivered in cursor.execute(_SHIPMENTS, (ids,)):
+        shipments.setdefault((party, *key_of[lot]), []).append(
+            {"shipment": shipment, "quantity": quantity, "dispatched_at": iso(dispatched),
+             "delivered_at": iso(delivered)}
+        )  # fmt: skip
+    bought_from: dict[tuple[str, str, str], dict[str, int]] = {}
+    for lot, seller, buyer, quantity in cursor.execute(
+        "SELECT lot_id, from_party, to_party, quantity FROM lot_flows"
+        " WHERE lot_id = ANY(%s) AND from_party <> ''",
+        (ids,),
+    ):
+        bought_from.setdefault((buyer, *key_of[lot]), {})[seller] = quantity
+    codes = sorted({party for party, _g, _n in consignees})
+    parties = {
+        code: {"name": name, "contact": contact}
+        for code, name, contact in cursor.execute(
+            "SELECT code, name, recall_contact FROM catalogue_parties WHERE code = ANY(%s)",
+            (codes,),
+        )
+    }
+    return assemble(summary, lots, consignees, shipments, bought_from, parties, summary["steps"])
+
+
+_LOT_SUMS = (
+    "SELECT lot_id,"
+    " coalesce(sum(delta) FILTER (WHERE movement = 'LotReceived'), 0),"
+    " coalesce(sum(delta) FILTER (WHERE movement = 'StockAdjusted'), 0),"
+    " -coalesce(sum(delta) FILTER (WHERE movement = 'TransferDiscrepancyRecorded'), 0),"
+    " -coalesce(sum(delta) FILTER (WHERE movement = 'StockScrapped'), 0),"
+    " coalesce(sum(delta) FILTER (WHERE movement = 'ReturnReceived'), 0),"
+    " coalesce(sum(delta) FILTER (WHERE movement = 'ShipmentDispatched'"
+    "   AND status = 'in_transit'), 0),"
+    " -coalesce(sum(delta) FILTER (WHERE movement = 'ShipmentDelivered'), 0),"
+    " coalesce(sum(delta) FILTER (WHERE movement = 'TransferDispatched'"
+    "   AND status = 'in_transit'), 0),"
+    " -coalesce(sum(delta) FILTER (WHERE movement = 'TransferReceived'"
+    "   AND status = 'in_transit'), 0)"
+    " FROM stock_movements WHERE lot_id = ANY(%s) GROUP BY lot_id"
+)
+_SHIPMENTS = (
+    "SELECT d.lot_id, d.party, d.reference, d.quantity, d.occurred_at, r.occurred_at"
+    " FROM lot_trace_entries d LEFT JOIN lot_trace_entries r ON r.lot_id = d.lot_id"
+    " AND r.movement = 'ShipmentDelivered' AND r.reference = d.reference"
+    " WHERE d.lot_id = ANY(%s) AND d.movement = 'ShipmentDispatched'"
+)
+
+
+def impact_positions(cursor: Cursor[Any], recall: str) -> list[int]:
+    """Positions of every event the impact list rests on: the recall's, its lots' and the
+    registrations of the parties named in it, ascending."""
+    row = _recall_row(cursor, recall)
+    ids = [lot for lot, _g, _n in recall_lots(cursor, recall)]
+    found = cursor.execute(
+        "SELECT position FROM recall_recalls WHERE recall_id = %(r)s"
+        " UNION SELECT position FROM recall_steps WHERE recall_id = %(r)s"
+        " UNION SELECT position FROM lot_trace_entries WHERE lot_id = ANY(%(lots)s)"
+        " UNION SELECT p.position FROM catalogue_parties p WHERE p.code IN"
+        "  (SELECT consignee FROM lot_consignees WHERE lot_id = ANY(%(lots)s))"
+        " ORDER BY 1",
+        {"r": row["recall_id"], "lots": ids},
+    ).fetchall()
+    return [int(position) for (position,) in found]
+
+
+def outstanding_units(cursor: Cursor[Any], recall: str) -> dict[str, int]:
+    """Per consignee of the impact list, the recalled units still believed on hand (less
+    those corrected) or in transit to it: what close-out checks."""
+    totals: dict[str, int] = {}
+    for person in impact_list(cursor, recall)["consignees"]:
+        party = person["party"]
+        totals[party] = totals.get(party, 0) + person["outstanding"]
+    return totals
+
+
+def lots_matching(
+    cursor: Cursor[Any],
+    *,
+    gtins: Sequence[str],
+    lot_range: tuple[str, str] | None,
+    produced_between: tuple[date, date] | None,
+) -> list[tuple[str, str]]:
+    """Lots received so far that a lot-number or production-date range covers."""
+    rows = cursor.execute(
+        "SELECT gtin, lot_number FROM stock_lots WHERE gtin = ANY(%(g)s) AND ("
+        " (%(lf)s::text IS NOT NULL AND lot_number BETWEEN %(lf)s AND %(lt)s)"
+        " OR (%(pf)s::date IS NOT NULL AND manufactured_on BETWEEN %(pf)s AND %(pt)s))"
+        " ORDER BY gtin, lot_number",
+        {
+            "g": list(gtins),
+            "lf": lot_range[0] if lot_range else None,
+            "lt": lot_range[1] if lot_range else None,
+            "pf": produced_between[0] if produced_between else None,
+            "pt": produced_between[1] if produced_between else None,
+        },
+    ).fetchall()
+    return [(gtin, number) for gtin, number in rows]
+
+
+def _json(row: Mapping[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in row.items():
+        if isinstance(value, datetime):
+            out[key] = iso(value)
+        elif isinstance(value, date):
+            out[key] = value.isoformat()
+        elif isinstance(value, UUID):
+            out[key] = str(value)
+        else:
+            out[key] = value
+    return out

@@ -1,0 +1,219 @@
+"""The receivables read model: accounts, open items and dated receivable lines.
+
+Every money event of a ``CreditAccount`` says which invoices it touches, by how much, and
+their due dates, so the fold needs no state: it turns events into signed lines (``+`` an
+invoice, ``-`` a payment, credit note or write-off) and deltas of the open items. Queries
+on ageing, DSO, provision and totals are in ``projections.receivable_reports``.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any, ClassVar
+
+from eventsourcing.utils import get_topic
+from psycopg import Cursor, sql
+
+from ledger.domain import credit_events as ev
+from ledger.domain.credit import CreditAccount
+from projections.model import PositionedEvent, ReadModel
+
+ZERO = Decimal(0)
+SETTLED_KINDS = {"payment": "paid", "credit_note": "credited", "write_off": "written_off"}
+
+
+def credit_topics(*classes: type[Any]) -> frozenset[str]:
+    """Stored topics of credit account events (``CreditAccountOpened`` under its own)."""
+    return frozenset(
+        get_topic(ev.CreditAccountOpened)
+        if cls is ev.CreditAccountOpened
+        else get_topic(getattr(CreditAccount, cls.__name__))
+        for cls in classes
+    )
+
+
+@dataclass
+class ReceivableChanges:
+    """Accounts opened, invoices raised, receivable lines, and deltas of items and cash."""
+
+    accounts: list[tuple[Any, ...]] = field(default_factory=list)
+    items: list[tuple[Any, ...]] = field(default_factory=list)
+    invoice_lines: list[tuple[Any, ...]] = field(default_factory=list)
+    lines: list[tuple[Any, ...]] = field(default_factory=list)
+    settled: dict[tuple[str, str], dict[str, Decimal]] = field(
+        default_factory=lambda: defaultdict(lambda: dict.fromkeys(SETTLED_KINDS.values(), ZERO))
+    )
+    unapplied: dict[str, Decimal] = field(default_factory=lambda: defaultdict(Decimal))
+
+
+def _settle(
+    changes: ReceivableChanges, item: PositionedEvent, kind: str, on: Any, shares: list[Any]
+) -> None:
+    customer = item.event.customer
+    for share in shares:
+        changes.lines.append(
+            (
+                item.position,
+                len(changes.lines),
+                customer,
+                share["invoice"],
+                kind,
+                -share["amount"],
+                on,
+                share["due_on"],
+            )
+        )
+        changes.settled[(customer, share["invoice"])][SETTLED_KINDS[kind]] += share["amount"]
+
+
+class Receivables(ReadModel[ReceivableChanges]):
+    """What each customer owes, invoice by invoice, and every change of it with its date."""
+
+    name: ClassVar[str] = "receivables"
+    tables: ClassVar[tuple[str, ...]] = (
+        "receivable_accounts",
+        "receivable_items",
+        "receivable_lines",
+        "receivable_invoice_lines",
+    )
+    append_only: ClassVar[frozenset[str]] = frozenset({"receivable_lines"})
+    topics: ClassVar[frozenset[str]] = credit_topics(
+        ev.CreditAccountOpened,
+        ev.InvoiceRaised,
+        ev.PaymentReceived,
+        ev.CreditNoteIssued,
+        ev.UnappliedCashAllocated,
+        ev.WriteOffDecided,
+    )
+
+    def fold(self, events: Sequence[PositionedEvent]) -> ReceivableChanges:
+        """Accounts, items, lines and deltas the events make."""
+        changes = ReceivableChanges()
+        for item in events:
+            e = item.event
+            if isinstance(e, ev.CreditAccountOpened):
+                changes.accounts.append((e.customer, e.currency, item.position))
+            elif isinstance(e, ev.InvoiceRaised):
+                changes.items.append(
+                    (
+                        e.customer,
+                        e.invoice,
+                        e.order,
+                        e.shipment,
+                        e.currency,
+                        e.issued_on,
+                        e.due_on,
+                        e.amount,
+                        item.position,
+                    )
+                )
+                changes.lines.append(
+                    (
+                        item.position,
+                        len(changes.lines),
+                        e.customer,
+                        e.invoice,
+                        "invoice",
+                        e.amount,
+                        e.issued_on,
+                        e.due_on,
+                    )
+                )
+                changes.invoice_lines.extend(
+                    (e.customer, e.invoice, ln["gtin"], ln["quantity"], ln["amount"], e.issued_on)
+                    for ln in e.lines
+                )
+            elif isinstance(e, ev.PaymentReceived):
+                _settle(changes, item, "payment", e.received_on, e.allocations)
+                changes.unapplied[e.customer] += e.unapplied
+            elif isinstance(e, ev.CreditNoteIssued):
+                _settle(changes, item, "credit_note", e.issued_on, e.allocations)
+                changes.unapplied[e.customer] += e.unapplied
+            elif isinstance(e, ev.UnappliedCashAllocated):
+                _settle(changes, item, "payment", e.applied_on, e.allocations)
+                changes.unapplied[e.customer] -= sum((a["amount"] for a in e.allocations), ZERO)
+            elif isinstance(e, ev.WriteOffDecided) and e.approved:
+                share = {"invoice": e.invoice, "amount": e.amount, "due_on": e.due_on}
+                _settle(changes, item, "write_off", e.decided_on, [share])
+        return changes
+
+    def write(
+        self, cursor: Cursor[Any], changes: ReceivableChanges, tables: Mapping[str, str]
+    ) -> None:
+        """Insert accounts, items and lines; add the deltas to items and unapplied cash."""
+        t = {name: sql.Identifier(actual) for name, actual in tables.items()}
+        if changes.accounts:
+            cursor.executemany(
+                sql.SQL(
+                    "INSERT INTO {} (customer, currency, opened_position) VALUES (%s, %s, %s)"
+                    " ON CONFLICT (customer) DO NOTHING"
+                ).format(t["receivable_accounts"]),
+                changes.accounts,
+            )
+        if changes.items:
+            cursor.executemany(
+                sql.SQL(
+                    "INSERT INTO {} (customer, invoice, order_ref, shipment, currency, issued_on,"
+                    " due_on, amount, position) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)"
+                    " ON CONFLICT (customer, invoice) DO NOTHING"
+                ).format(t["receivable_items"]),
+                changes.items,
+            )
+        if changes.invoice_lines:
+            cursor.executemany(
+                sql.SQL(
+                    "INSERT INTO {} (customer, invoice, gtin, quantity, amount, issued_on)"
+                    " VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING"
+                ).format(t["receivable_invoice_lines"]),
+                changes.invoice_lines,
+            )
+        if changes.lines:
+            with cursor.copy(
+                sql.SQL(
+                    "COPY {} (position, line, customer, invoice, kind, amount, occurred_on,"
+                    " due_on) FROM STDIN"
+                ).format(t["receivable_lines"])
+            ) as copy:
+                for row in changes.lines:
+                    copy.write_row(row)
+        self._write_deltas(cursor, changes, t)
+
+    @staticmethod
+    def _write_deltas(
+        cursor: Cursor[Any], changes: ReceivableChanges, t: Mapping[str, sql.Identifier]
+    ) -> None:
+        if changes.settled:
+            rows = [
+                (customer, invoice, d["paid"], d["credited"], d["written_off"])
+                for (customer, invoice), d in changes.settled.items()
+            ]
+            cursor.execute(
+                sql.SQL(
+                    "UPDATE {0} AS i SET paid = i.paid + d.paid, credited = i.credited +"
+                    " d.credited, written_off = i.written_off + d.written_off FROM unnest("
+                    "%s::text[], %s::text[], %s::numeric[], %s::numeric[], %s::numeric[])"
+                    " AS d(customer, invoice, paid, credited, written_off)"
+                    " WHERE (i.customer, i.invoice) = (d.customer, d.invoice)"
+                ).format(t["receivable_items"]),
+                [list(column) for column in zip(*rows, strict=True)],
+            )
+        totals: dict[str, list[Decimal]] = defaultdict(lambda: [ZERO] * 5)
+        for item in changes.items:
+            totals[item[0]][0] += item[7]
+        for (customer, _invoice), settled in changes.settled.items():
+            for index, kind in enumerate(("paid", "credited", "written_off"), start=1):
+                totals[customer][index] += settled[kind]
+        for customer, delta in changes.unapplied.items():
+            totals[customer][4] += delta
+        if totals:
+            cursor.executemany(
+                sql.SQL(
+                    "UPDATE {} SET invoiced = invoiced + %s, paid = paid + %s,"
+                    " credited = credited + %s, written_off = written_off + %s,"
+                    " unapplied = unapplied + %s WHERE customer = %s"
+                ).format(t["receivable_accounts"]),
+                [(*deltas, customer) for customer, deltas in totals.items()],
+            )

@@ -1,0 +1,46 @@
+"""A bounded load test: mixed traffic against ``ledger serve`` answers without a failure.
+
+The short run (seconds) is part of every test run; ``-m long`` runs the five-minute one
+whose figures go into docs/benchmarks.md (``ledger bench load --seconds 300``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from api.bench_load import MIX, bench_load
+from ledger.settings import Settings
+from ledger.store.database import Database
+
+
+def _run(server: Database, *, seconds: float, clients: int) -> dict[str, Any]:
+    return bench_load(server, Settings().migrations_dir, seconds=seconds, clients=clients)
+
+
+def _assert_healthy(report: dict[str, Any]) -> None:
+    assert report["errors"] == 0, report["first_failures"]
+    assert set(report["by_kind"]) == set(MIX)
+    assert all(kind["requests"] > 0 for kind in report["by_kind"].values())
+    assert report["requests"] == sum(int(n) for n in report["statuses"].values())
+    assert report["p50_ms"] <= report["p95_ms"] <= report["p99_ms"]
+    # The read models keep up: once the load stops they fold the rest within seconds.
+    assert report["projection_catch_up_s"] < 30
+
+
+def test_a_short_mixed_load_gets_no_error_answers(server: Database) -> None:
+    report = _run(server, seconds=8, clients=4)
+
+    _assert_healthy(report)
+    assert report["requests_per_s"] > 10
+
+
+@pytest.mark.long
+def test_five_minutes_of_mixed_load_get_no_error_answers_and_memory_stays_flat(
+    server: Database,
+) -> None:
+    report = _run(server, seconds=300, clients=8)
+
+    _assert_healthy(report)
+    assert report["rss_growth_mib"] < 100
