@@ -3,6 +3,7 @@ per test, since the events table is append-only by design and cannot be truncate
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import subprocess
@@ -151,3 +152,18 @@ def stored_rows(database: Database) -> list[tuple[Any, ...]]:
 def positions(database: Database) -> list[int]:
     """The positions (notification ids) of the stored events, ascending."""
     return [int(row[0]) for row in stored_rows(database)]
+
+
+def event_records(conn: psycopg.Connection[Any], positions: list[int]) -> list[dict[str, Any]]:
+    """Events at ``positions`` as an evidence bundle lists them: position, type, aggregate,
+    version and the parsed stored payload."""
+    rows = conn.execute(
+        "SELECT notification_id, topic, originator_id, originator_version, state"
+        " FROM ledger_events WHERE notification_id = ANY(%s) ORDER BY 1",
+        (positions,),
+    ).fetchall()
+    return [
+        {"position": p, "type": t, "aggregate_id": str(o), "aggregate_version": v,
+         "payload": json.loads(bytes(s))}
+        for p, t, o, v, s in rows
+    ]  # fmt: skip

@@ -29,6 +29,7 @@ from api.routers import (
     master_data,
     movements,
     orders,
+    recalls,
     receivables,
     stock,
 )
@@ -141,6 +142,7 @@ def create_app(
         credit,
         receivables,
         evidence,
+        recalls,
     )
     for router in (module.router for module in routers):
         app.include_router(router)

@@ -18,7 +18,7 @@ from uuid import UUID
 
 import orjson
 import psycopg
-from eventsourcing.persistence import InterfaceError, OperationalError
+from eventsourcing.persistence import DataError, InterfaceError, OperationalError
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from psycopg_pool import PoolTimeout
@@ -58,6 +58,14 @@ from ledger.domain.errors import (
     UnknownParty,
     UnknownProduct,
 )
+from ledger.domain.recall import (
+    AlreadyAcknowledged,
+    NoNoticeSent,
+    NoticeAlreadySent,
+    RecallNotOpen,
+    RecallNotResolved,
+)
+from ledger.recalls import UnknownRecall
 from ledger.store.errors import DatabaseBusy
 
 PROBLEM_BASE = "https://ledger.example/problems/"
@@ -86,6 +94,12 @@ class Problem(BaseModel):
 # request is at fault, not its URL. Every domain error gets its own problem type from its
 # class name, listed here or not.
 _DOMAIN_STATUS: dict[type[LedgerError], int] = {
+    UnknownRecall: 404,
+    RecallNotOpen: 409,
+    NoticeAlreadySent: 409,
+    NoNoticeSent: 409,
+    AlreadyAcknowledged: 409,
+    RecallNotResolved: 409,
     AlreadyRegistered: 409,
     IdempotencyKeyReused: 409,
     ReferenceAlreadyUsed: 409,
@@ -386,6 +400,18 @@ def unavailable_problem_response(scope: Scope, error: Exception) -> Response:
     )
 
 
+def unstorable_problem_response(scope: Scope, error: Exception) -> Response:
+    """The answer when the database refuses a value of the request (e.g. a NUL character)."""
+    reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+    return problem_response(
+        scope,
+        status=422,
+        slug="unstorable-value",
+        title="Value the ledger cannot store",
+        detail=f"a value of the request cannot be stored or compared: {reason}",
+    )
+
+
 BUSY_RETRY_AFTER_SECONDS = 1
 
 
@@ -455,6 +481,14 @@ def install_error_handlers(app: FastAPI) -> None:
     # psycopg_pool's PoolTimeout and PoolClosed are psycopg.OperationalErrors too.
     for unavailable in (psycopg.OperationalError, OperationalError, InterfaceError):
         app.add_exception_handler(unavailable, on_unavailable)
+
+    async def on_unstorable(request: Request, exc: Exception) -> Response:
+        return unstorable_problem_response(request.scope, exc)
+
+    # Text the database cannot hold (a NUL character) or values out of its range: the
+    # request is at fault, and the statement that refused it recorded nothing.
+    for unstorable in (psycopg.DataError, DataError):
+        app.add_exception_handler(unstorable, on_unstorable)
 
     async def on_busy(request: Request, exc: Exception) -> Response:
         return busy_problem_response(request.scope, exc)

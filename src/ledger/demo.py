@@ -10,6 +10,7 @@ from decimal import Decimal
 from ledger.application import Ledger
 from ledger.demo_credit import CreditStory
 from ledger.demo_evidence import EvidenceStory
+from ledger.demo_recall import RecallStory
 from ledger.demo_stock import DemoCast, StockStory
 from ledger.domain.values import PartyRole, RiskClass, gs1_check_digit
 
@@ -76,6 +77,7 @@ def load_demo(
     movements = StockStory(ledger, rng, cast, seed).run(LOTS[scale], step)
     movements += CreditStory(ledger, cast, seed).run()  # see ledger.demo_credit
     movements += EvidenceStory(ledger, cast, seed).run()  # see ledger.demo_evidence
+    movements += RecallStory(ledger, cast, seed).run()  # see ledger.demo_recall
     registered = sum(len(codes) for codes in parties.values())
     return DemoSummary(
         scale, seed, len(products), registered, LOTS[scale], len(products) + registered + movements

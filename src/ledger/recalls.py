@@ -117,12 +117,13 @@ class RecallOperations(StockMovements):
         caller: Caller = SYSTEM,
     ) -> CommandOutcome:
         """Record the notice sent to a consignee (a registered party)."""
+        arguments = arguments_of(locals())
 
         def notify(recall: Recall) -> None:
             self._party(consignee)
             recall.send_notice(consignee=consignee, channel=channel, occurred_at=occurred_at)
 
-        return self._on_recall("send_recall_notice", arguments_of(locals()), caller, notify)
+        return self._on_recall("send_recall_notice", arguments, caller, notify)
 
     def acknowledge_recall_notice(
         self,

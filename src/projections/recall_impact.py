@@ -373,3 +373,40 @@ def _json(row: Mapping[str, Any]) -> dict[str, Any]:
         else:
             out[key] = value
     return out
+
+
+def recall_tasks(cursor: Cursor[Any], recall: str, *, on: date) -> list[dict[str, Any]]:
+    """What the recall's rules ask for and by when, as of day ``on``: the regulator's report,
+    the plan, one notice and one acknowledgement per consignee, the close-out report; each
+    ``done``, ``pending`` or ``overdue``."""
+    summary = recall_summary(cursor, recall)
+    people = sorted({c["party"] for c in impact_list(cursor, recall)["consignees"]})
+    steps = summary["steps"]
+    noticed = {s["consignee"]: s["occurred_at"] for s in steps if s["step"] == "NoticeSent"}
+    acknowledged = {
+        s["consignee"]: s["occurred_at"] for s in steps if s["step"] == "NoticeAcknowledged"
+    }
+    tasks = [
+        _task("report to the regulator", None, summary["report_by"], summary["reported_at"], on),
+        _task("submit the recall plan", None, summary["plan_by"], summary["plan_submitted_at"], on),
+    ]
+    for party in people:
+        tasks.append(_task("send the notice", party, summary["notify_by"], noticed.get(party), on))
+        tasks.append(_task("obtain the acknowledgement", party, None, acknowledged.get(party), on))
+    if summary["ended_at"]:
+        tasks.append(_task("close-out report", None, summary["close_out_by"],
+                           summary["closed_at"], on))  # fmt: skip
+    return [task for task in tasks if task["due"] is not None or task["consignee"] is not None]
+
+
+def _task(
+    task: str, consignee: str | None, due: str | None, done_at: str | None, on: date
+) -> dict[str, Any]:
+    if done_at is not None:
+        status = "done"
+    elif due is not None and date.fromisoformat(due) < on:
+        status = "overdue"
+    else:
+        status = "pending"
+    return {"task": task, "consignee": consignee, "due": due, "done_at": done_at,
+            "status": status}  # fmt: skip

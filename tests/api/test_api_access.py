@@ -26,6 +26,7 @@ from credit_access import CREDIT_ALLOWED, credit_request
 from evidence_access import EVIDENCE_ALLOWED, evidence_request
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from recall_access import RECALL_ALLOWED, recall_request
 from starlette.routing import Mount
 
 from api.app import create_app
@@ -76,6 +77,7 @@ ALLOWED: dict[tuple[str, str], frozenset[Any]] = {
     **CREDIT_ALLOWED,
     **AUDIT_ALLOWED,
     **EVIDENCE_ALLOWED,
+    **RECALL_ALLOWED,
 }
 CALLERS = [*(role.value for role in Role), "no key", "unknown key", "revoked key", "malformed key"]
 
@@ -228,6 +230,9 @@ def request_for(world: World, method: str, path: str) -> tuple[str, dict[str, An
     evidence = evidence_request(world, method, path)
     if evidence is not None:
         return evidence
+    recall = recall_request(world, method, path)
+    if recall is not None:
+        return recall
     if method == "POST" and path not in ("/v1/products", "/v1/parties"):
         return _movement(world, path, number)
     concrete = {

@@ -191,3 +191,14 @@ def test_a_party_code_in_another_script_gets_a_percent_encoded_location(served: 
         served.url + location, headers=bearer(served.tokens["auditor"] or "")
     )
     assert found.status_code == 200 and found.json()["code"] == code
+
+
+def test_a_nul_character_in_a_query_is_bad_input_not_a_crash(served: Served) -> None:
+    response = served.session.get(
+        served.url + "/v1/stock",
+        params={"lot": "A\x00B"},
+        headers=bearer(served.tokens["operator"] or ""),
+    )
+
+    assert response.status_code == 422, response.text
+    assert response.json()["type"].endswith("/unstorable-value")

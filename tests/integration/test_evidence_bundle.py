@@ -6,16 +6,16 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import re
 import subprocess
 import sys
 import zipfile
 from pathlib import Path
-from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from api.bootstrap import build_ledger
+from api.bootstrap import build_ledger, build_projections
 from ledger.application import Ledger
 from ledger.bench_evidence import bench_bundle, recall_scenario
 from ledger.checkpoint_note import SigningKey
@@ -23,67 +23,10 @@ from ledger.evidence.bundle import EvidenceNotPossible, build_bundle
 from ledger.evidence.verifier import BUNDLE_FILES
 from ledger.settings import Settings
 from ledger.store.database import Database
+from projections import recall_impact
+from projections.recall_impact import RecallNotFound
 
-# A stand-in for the recall's impact fold with the same contract (standard library only,
-# payloads as the audit export gives them): the consignees each recalled lot was shipped to.
-FOLD = """
-from __future__ import annotations
-
-
-def impact_from_events(recall: dict, events: list[dict]) -> dict:
-    lots, consignees = {}, {}
-    for event in events:
-        payload = event["payload"]
-        if event["type"].endswith(":LotOpened"):
-            lots[event["aggregate_id"]] = payload["lot_number"]
-        elif event["type"].endswith(".ShipmentDispatched") and event["aggregate_id"] in lots:
-            row = consignees.setdefault(
-                payload["consignee"], {"consignee": payload["consignee"], "units": 0}
-            )
-            row["units"] += payload["quantity"]
-    return {"recall": recall["number"], "lots": sorted(lots.values()),
-            "consignees": [consignees[code] for code in sorted(consignees)]}
-"""
-TOPICS = ("ledger.domain.lot_events:LotOpened", "ledger.domain.lot:Lot.ShipmentDispatched",
-          "ledger.domain.recall:RecallInitiated")  # fmt: skip
 ORIGIN_KEY = Ed25519PrivateKey.generate()
-
-
-class StandInSource:
-    """Reads the recall, its events and its impact list as the recall read model does."""
-
-    def __init__(self) -> None:
-        namespace: dict[str, Any] = {}
-        exec(FOLD, namespace)
-        self.fold = namespace["impact_from_events"]
-
-    def recall_summary(self, cursor: Any, recall_id: str) -> dict[str, Any] | None:
-        row = cursor.execute(
-            "SELECT 1 FROM ledger_events WHERE topic = %s AND convert_from(state, 'UTF8')::jsonb"
-            " ->> 'number' = %s",
-            (TOPICS[2], recall_id),
-        ).fetchone()
-        return {"id": recall_id, "number": recall_id, "level": "II"} if row else None
-
-    def _rows(self, cursor: Any) -> list[tuple[Any, ...]]:
-        return list(
-            cursor.execute(
-                "SELECT notification_id, topic, originator_id, state FROM ledger_events"
-                " WHERE topic = ANY(%s) ORDER BY notification_id",
-                (list(TOPICS),),
-            )
-        )
-
-    def impact_positions(self, cursor: Any, recall_id: str) -> list[int]:
-        return [row[0] for row in self._rows(cursor)]
-
-    def impact_list(self, cursor: Any, recall_id: str) -> dict[str, Any]:
-        events = [{"type": topic, "aggregate_id": str(oid), "payload": json.loads(bytes(state))}
-                  for _, topic, oid, state in self._rows(cursor)]  # fmt: skip
-        recall = self.recall_summary(cursor, recall_id)
-        assert recall is not None
-        result: dict[str, Any] = self.fold(recall, events)
-        return result
 
 
 def signer(database: Database) -> SigningKey:
@@ -92,7 +35,8 @@ def signer(database: Database) -> SigningKey:
 
 def write_bundle(ledger: Ledger, database: Database, consignees: int = 3) -> bytes:
     recall_scenario(ledger, consignees)
-    bundle = build_bundle(database, StandInSource(), "RC-EV-1", signer(database), fold_source=FOLD)
+    build_projections(database, ledger).catch_up()
+    bundle = build_bundle(database, recall_impact, "RC-EV-1", signer(database))
     assert bundle is not None
     return bundle.data
 
@@ -126,7 +70,7 @@ def test_an_intact_bundle_verifies_offline(bundle_dir: Path, database: Database)
     result = verify(bundle_dir)
 
     assert result.returncode == 0, result.stdout + result.stderr
-    assert result.stdout.startswith("OK: 5 events, 3 consignees, checkpoint ")
+    assert re.match(r"OK: 10 events, 3 consignees, checkpoint \d+ signed by ", result.stdout)
     assert f"signed by medical-device-ledger/{database.schema}" in result.stdout
 
 
@@ -136,34 +80,39 @@ def test_the_bundle_holds_every_file_with_its_hash_in_the_manifest(bundle_dir: P
     report = (bundle_dir / "report.html").read_text()
 
     assert set(manifest["files"]) == set(BUNDLE_FILES)
-    assert impact["consignees"][0] == {"consignee": "HOSP-EV-0001", "units": 2}
-    assert (bundle_dir / "impact.csv").read_text().splitlines()[:2] == [
-        "consignee,units", "HOSP-EV-0001,2"
-    ]  # fmt: skip
+    assert [row["party"] for row in impact["consignees"]] == ["HOSP-EV-0001", "HOSP-EV-0002",
+                                                             "HOSP-EV-0003"]  # fmt: skip
+    assert impact["consignees"][0]["shipped"] == 2
+    csv_rows = (bundle_dir / "impact.csv").read_text().splitlines()
+    assert csv_rows[0].startswith("party,") and csv_rows[1].startswith("HOSP-EV-0001,")
+    assert len(csv_rows) == 4
     assert "HOSP-EV-0003" in report and "ShipmentDispatched" in report
     assert "<script" not in report and "http" not in report.split("<body>")[1]
 
 
 def test_the_same_ledger_gives_the_same_bytes(ledger: Ledger, database: Database) -> None:
     first = write_bundle(ledger, database)
-    again = build_bundle(database, StandInSource(), "RC-EV-1", None, fold_source=FOLD)
+    again = build_bundle(database, recall_impact, "RC-EV-1", None)
 
     assert again is not None and again.data == first
 
 
 def test_an_unknown_recall_has_no_bundle(ledger: Ledger, database: Database) -> None:
     recall_scenario(ledger, 1)
+    build_projections(database, ledger).catch_up()
 
-    assert build_bundle(database, StandInSource(), "RC-NONE", signer(database)) is None
+    with pytest.raises(RecallNotFound):
+        build_bundle(database, recall_impact, "RC-NONE", signer(database))
 
 
 def test_without_a_covering_checkpoint_or_a_key_no_bundle_is_written(
     ledger: Ledger, database: Database
 ) -> None:
     recall_scenario(ledger, 1)
+    build_projections(database, ledger).catch_up()
 
     with pytest.raises(EvidenceNotPossible, match="no checkpoint key is configured"):
-        build_bundle(database, StandInSource(), "RC-EV-1", None, fold_source=FOLD)
+        build_bundle(database, recall_impact, "RC-EV-1", None)
 
 
 def failed(directory: Path, reason: str) -> None:
@@ -175,7 +124,7 @@ def failed(directory: Path, reason: str) -> None:
 
 def test_a_changed_quantity_in_the_impact_list_fails_the_manifest(bundle_dir: Path) -> None:
     impact = bundle_dir / "impact.json"
-    impact.write_text(impact.read_text().replace('"units": 2', '"units": 3', 1))
+    impact.write_text(impact.read_text().replace('"shipped": 2', '"shipped": 3', 1))
 
     failed(bundle_dir, "impact.json does not match its SHA-256 in manifest.json")
 
@@ -184,32 +133,34 @@ def test_a_changed_quantity_with_a_matching_manifest_fails_the_recomputation(
     bundle_dir: Path,
 ) -> None:
     impact = bundle_dir / "impact.json"
-    impact.write_text(impact.read_text().replace('"units": 2', '"units": 3', 1))
+    impact.write_text(impact.read_text().replace('"shipped": 2', '"shipped": 3', 1))
     fix_manifest(bundle_dir, "impact.json")
 
-    failed(bundle_dir, "impact.consignees[0].units states 3; the events give 2")
+    failed(bundle_dir, "impact.consignees[0].shipped states 3; the events give 2")
 
 
 def test_a_dropped_event_fails_the_manifest_and_then_the_recomputation(bundle_dir: Path) -> None:
     events = bundle_dir / "events.jsonl"
     lines = events.read_bytes().splitlines(keepends=True)
-    dropped = [line for line in lines if b"HOSP-EV-0002" not in line]
+    dropped = [line for line in lines if b"SH-EV-0002" not in line]
     assert len(dropped) == len(lines) - 1
     events.write_bytes(b"".join(dropped))
     failed(bundle_dir, "events.jsonl does not match its SHA-256")
 
     fix_manifest(bundle_dir, "events.jsonl")
 
-    failed(bundle_dir, "impact.consignees[1].consignee states 'HOSP-EV-0002'")
+    failed(bundle_dir, "the impact list does not follow from the events: impact.consignees[1]")
 
 
 def test_an_altered_event_byte_fails_its_chain_hash(bundle_dir: Path) -> None:
     events = bundle_dir / "events.jsonl"
     lines = events.read_text().splitlines(keepends=True)
-    record = json.loads(lines[1])
+    index = next(i for i, line in enumerate(lines) if "SH-EV-0001" in line)
+    record = json.loads(lines[index])
+    assert '"quantity":2' in record["state"]
     record["state"] = record["state"].replace('"quantity":2', '"quantity":3')
     record["payload"]["quantity"] = 3
-    lines[1] = json.dumps(record, separators=(",", ":")) + "\n"
+    lines[index] = json.dumps(record, separators=(",", ":")) + "\n"
     events.write_text("".join(lines))
     fix_manifest(bundle_dir, "events.jsonl")
 
@@ -243,9 +194,9 @@ def test_a_swapped_public_key_fails_the_checkpoint_signature(
 def test_a_wrong_inclusion_path_fails(bundle_dir: Path) -> None:
     events = bundle_dir / "events.jsonl"
     lines = events.read_text().splitlines(keepends=True)
-    record = json.loads(lines[-1])
+    record = json.loads(lines[0])  # the first proof checked: every step of it is used
     record["inclusion_path"][0] = "00" * 32
-    lines[-1] = json.dumps(record, separators=(",", ":")) + "\n"
+    lines[0] = json.dumps(record, separators=(",", ":")) + "\n"
     events.write_text("".join(lines))
     fix_manifest(bundle_dir, "events.jsonl")
 
@@ -257,11 +208,10 @@ def test_the_bundle_benchmark_builds_and_verifies_a_bundle(database: Database) -
         database,
         lambda db: build_ledger(Settings(pool_size=2), db),
         Settings().migrations_dir,
-        StandInSource(),
-        lambda _db, _ledger: None,
+        recall_impact,
+        lambda db, ledger: build_projections(db, ledger).catch_up(),
         consignees=4,
-        fold_source=FOLD,
     )
 
-    assert result["consignees"] == 4 and result["events"] == 6
-    assert result["verdict"].startswith("OK: 6 events, 4 consignees")
+    assert result["consignees"] == 4 and result["events"] == 12
+    assert result["verdict"].startswith("OK: 12 events, 4 consignees")

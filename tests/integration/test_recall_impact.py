@@ -7,9 +7,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from recall_story import LOT, at, channel, event_records, initiate
+from recall_story import LOT, at, channel, initiate
 
 from api.bootstrap import build_projections
+from conftest import event_records
 from ledger.application import Ledger
 from ledger.domain.errors import AlreadyRegistered, InvalidValue
 from ledger.domain.recall import RecallNotResolved, RecoveryKind

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import importlib
 import re
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request, Response
 from starlette.concurrency import run_in_threadpool
@@ -15,6 +14,8 @@ from api.keys import ApiKey, Role
 from ledger.checkpoint_note import SigningKey
 from ledger.evidence.bundle import Bundle, EvidenceNotPossible, RecallSource, build_bundle
 from ledger.store.database import Database
+from projections import recall_impact
+from projections.recall_impact import RecallNotFound
 
 router = APIRouter(prefix="/v1", tags=["recalls"])
 EvidenceReaderKey = Annotated[ApiKey, Depends(allow(Role.AUDITOR, Role.REGULATOR))]
@@ -27,25 +28,19 @@ class UnknownRecall(LookupError):
 
 def recall_read_model() -> RecallSource:
     """The recall impact read model: the recall, its impact list and the events under it."""
-    try:
-        module: RecallSource = importlib.import_module("projections.recall_impact")
-    except ModuleNotFoundError:
-        raise EvidenceNotPossible("the recall impact read model is not available") from None
-    return module
+    return recall_impact
 
 
 def recall_bundle(database: Database, recall_id: str, signer: SigningKey | None) -> Bundle:
-    """The evidence bundle of a recall.
+    """The evidence bundle of a recall (by its id or number).
 
     Raises:
         UnknownRecall: when the ledger holds no such recall.
         EvidenceNotPossible: when no checkpoint covers its events and none can be signed.
     """
-    source = recall_read_model()
-    not_found: Any = getattr(source, "RecallNotFound", UnknownRecall)
     try:
-        bundle = build_bundle(database, source, recall_id, signer)
-    except not_found:
+        bundle = build_bundle(database, recall_impact, recall_id, signer)
+    except RecallNotFound:
         bundle = None
     if bundle is None:
         raise UnknownRecall(f"no recall {recall_id}")

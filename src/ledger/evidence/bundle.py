@@ -46,13 +46,13 @@ class EvidenceNotPossible(Exception):
 class RecallSource(Protocol):
     """Where a recall's summary, impact list and the events it rests on are read."""
 
-    def recall_summary(self, cursor: Any, recall_id: str) -> dict[str, Any] | None:
-        """The recall as ``recall.json`` states it (None when unknown)."""
+    def recall_summary(self, cursor: Any, recall: str, /) -> dict[str, Any] | None:
+        """The recall as ``recall.json`` states it (None, or an exception, when unknown)."""
 
-    def impact_list(self, cursor: Any, recall_id: str) -> dict[str, Any]:
+    def impact_list(self, cursor: Any, recall: str, /) -> dict[str, Any]:
         """The impact list, as the fold computes it."""
 
-    def impact_positions(self, cursor: Any, recall_id: str) -> list[int]:
+    def impact_positions(self, cursor: Any, recall: str, /) -> list[int]:
         """The positions of every event the impact list rests on, ascending."""
 
 
@@ -175,7 +175,8 @@ def bundle_files(
     fold_source: str,
 ) -> dict[str, bytes]:
     """Every file of the bundle by name, ``manifest.json`` first."""
-    recall, impact = json.loads(_json(recall)), json.loads(_json(impact))  # as the files say
+    # As the files state them, keys in the order the fold gives them (the CSV's columns).
+    recall, impact = (json.loads(json.dumps(doc, default=str)) for doc in (recall, impact))
     lines = (json.dumps(record, separators=(",", ":")).encode() + b"\n" for record in records)
     files = {
         "recall.json": _json(recall),

@@ -11,8 +11,6 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-import psycopg
-
 from conftest import register_products
 from ledger.application import Ledger
 from ledger.domain.recall_rules import Jurisdiction, RecallLevel
@@ -80,19 +78,3 @@ def initiate(ledger: Ledger, gtin: str, number: str = "RC-2026-001") -> dict[str
         jurisdiction=Jurisdiction.CN, gtins=[gtin], lot_numbers=[LOT], initiator="MFR-ORION",
         occurred_at=at(100),
     ).outcome  # fmt: skip
-
-
-def event_records(conn: psycopg.Connection[Any], positions: list[int]) -> list[dict[str, Any]]:
-    """Events as an evidence bundle lists them (position, type, aggregate, parsed payload)."""
-    rows = conn.execute(
-        "SELECT notification_id, topic, originator_id, originator_version, state"
-        " FROM ledger_events WHERE notification_id = ANY(%s) ORDER BY 1",
-        (positions,),
-    ).fetchall()
-    import orjson
-
-    return [
-        {"position": p, "type": t, "aggregate_id": str(o), "aggregate_version": v,
-         "payload": orjson.loads(bytes(s))}
-        for p, t, o, v, s in rows
-    ]  # fmt: skip
