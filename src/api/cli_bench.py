@@ -350,3 +350,33 @@ def bench_evidence(
         f"{verifier['events']:,} events (plain SHA-256 of each line "
         f"{verifier['sha256_lines_per_s']:,.0f}/s)",
     )
+
+
+@bench_app.command("recall-impact")
+def bench_recall_impact(
+    consignees: Annotated[int, typer.Option(min=1, help="Consignees of the recalled lot.")] = 500,
+    events: Annotated[int, typer.Option(min=1, help="Other lot events in the ledger.")] = 100_000,
+    queries: Annotated[int, typer.Option(min=1, help="Impact lists timed.")] = 100,
+    as_json: JsonFlag = False,
+) -> None:
+    """Time the impact list of a lot that reached N consignees, among M other events."""
+    from projections import bench_recall
+
+    with ledger_database() as (settings, database), _progress(events, quiet=as_json) as step:
+        result = bench_recall.bench_recall_impact(
+            database,
+            lambda db: build_ledger(settings, db),
+            settings.migrations_dir,
+            consignees=consignees,
+            events=events,
+            queries=queries,
+            progress=step,
+        )
+    emit(
+        as_json,
+        result,
+        f"impact list of {result['listed_consignees']} consignees at {result['events']:,} "
+        f"events: p50 {result['impact_p50_ms']:.2f} ms, p95 {result['impact_p95_ms']:.2f} ms "
+        f"(raw consignee rows p95 {result['raw_consignee_rows_p95_ms']:.2f} ms); "
+        f"{result['server']}",
+    )

@@ -303,10 +303,13 @@ _LOT_SUMS = (
     " FROM stock_movements WHERE lot_id = ANY(%s) GROUP BY lot_id"
 )
 _SHIPMENTS = (
-    "SELECT d.lot_id, d.party, d.reference, d.quantity, d.occurred_at, r.occurred_at"
-    " FROM lot_trace_entries d LEFT JOIN lot_trace_entries r ON r.lot_id = d.lot_id"
-    " AND r.movement = 'ShipmentDelivered' AND r.reference = d.reference"
-    " WHERE d.lot_id = ANY(%s) AND d.movement = 'ShipmentDispatched'"
+    "SELECT lot_id, min(party), reference,"
+    " sum(quantity) FILTER (WHERE movement = 'ShipmentDispatched'),"
+    " min(occurred_at) FILTER (WHERE movement = 'ShipmentDispatched'),"
+    " min(occurred_at) FILTER (WHERE movement = 'ShipmentDelivered')"
+    " FROM lot_trace_entries WHERE lot_id = ANY(%s)"
+    " AND movement IN ('ShipmentDispatched', 'ShipmentDelivered')"
+    " GROUP BY lot_id, reference"
 )
 
 

@@ -30,3 +30,14 @@ def test_recall_commands_report_the_recall_its_impact_and_its_tasks(
         refused = run_cli("recall", *command, env=env)
         assert refused.returncode == 1
         assert refused.stderr.strip() == "error: no recall 'RC-NONE'"
+
+
+def test_bench_recall_impact_times_the_list_of_every_consignee(database: Database) -> None:
+    result = run_cli("bench", "recall-impact", "--consignees", "12", "--events", "100",
+                     "--queries", "3", "--json", env=cli_env(database))  # fmt: skip
+
+    assert result.returncode == 0, result.stderr
+    out = json.loads(result.stdout)
+    assert out["listed_consignees"] == 12 and out["queries"] == 3
+    assert 0 < out["impact_p50_ms"] <= out["impact_p95_ms"]
+    assert out["raw_consignee_rows_p95_ms"] > 0
