@@ -304,7 +304,7 @@ _LOT_SUMS = (
 )
 _SHIPMENTS = (
     "SELECT lot_id, min(party), reference,"
-    " sum(quantity) FILTER (WHERE movement = 'ShipmentDispatched'),"
+    " sum(quantity) FILTER (WHERE movement = 'ShipmentDispatched')::bigint,"
     " min(occurred_at) FILTER (WHERE movement = 'ShipmentDispatched'),"
     " min(occurred_at) FILTER (WHERE movement = 'ShipmentDelivered')"
     " FROM lot_trace_entries WHERE lot_id = ANY(%s)"
