@@ -5,8 +5,8 @@ read model's."""
 from __future__ import annotations
 
 import contextlib
-import json
 import itertools
+import json
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 

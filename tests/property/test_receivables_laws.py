@@ -238,3 +238,26 @@ def test_the_read_model_agrees_with_the_events_to_the_cent_on_any_date(
         got = then[code].buckets if code in then else dict.fromkeys(expected, ZERO)
         assert got == expected
     assert total_open == sum((a.open_receivables for a in accounts.values()), ZERO)
+
+
+@given(script=steps)
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_the_two_readings_of_a_past_date_agree_on_every_day_of_the_history(
+    shared: tuple[Database, Ledger, Projections], script: list[Step]
+) -> None:
+    """Summing the lines up to a day, and taking what is open now less the lines after it,
+    give the same report for every day of the history (the ledger reads whichever is
+    fewer)."""
+    database, ledger, projections = shared
+    run = next(_runs)
+    customers = tuple(f"{code}-{run}" for code in CUSTOMERS)
+    accounts, last_day = run_steps(script, customers)
+    ledger.save(*accounts.values())
+    projections.catch_up()
+    with database.connect() as conn, conn.cursor() as cur:
+        for offset in range(0, (last_day - START).days + 1, 3):
+            day = START + timedelta(days=offset)
+            for code in customers:
+                lines = receivables_as_of(cur, as_of=day, customer=code, reading="lines")
+                open_now = receivables_as_of(cur, as_of=day, customer=code, reading="open_items")
+                assert open_now == lines, (code, day)
