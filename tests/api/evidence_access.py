@@ -27,6 +27,7 @@ EVIDENCE_ALLOWED: dict[tuple[str, str], frozenset[Any]] = {
     ("GET", "/v1/recalls/{recall_id}/evidence"): frozenset({Role.AUDITOR, Role.REGULATOR}),
 }
 RECALL = "RC-ACCESS-1"
+LOT = "EV-ACCESS"
 
 
 def evidence_request(world: Any, method: str, path: str) -> tuple[str, None] | None:
@@ -38,9 +39,13 @@ def evidence_request(world: Any, method: str, path: str) -> tuple[str, None] | N
     ledger = build_ledger(Settings(pool_size=1), world.database)
     try:
         with contextlib.suppress(AlreadyRegistered):  # the recall of an earlier request
+            # A lot of its own: a recall holds its lot, and other routes move the world's.
+            ledger.receive(gtin=world.gtin, lot_number=LOT, supplier="SUP-W",
+                           purchase_order="PO-EV", location="WH-SH-01", accepted=5,
+                           occurred_at=datetime(2026, 3, 1, tzinfo=UTC))  # fmt: skip
             ledger.initiate_recall(
                 number=RECALL, level=RecallLevel.III, reason="label misprint",
-                jurisdiction=Jurisdiction.CN, gtins=[world.gtin], lot_numbers=[world.lot],
+                jurisdiction=Jurisdiction.CN, gtins=[world.gtin], lot_numbers=[LOT],
                 initiator="SUP-W", occurred_at=datetime(2026, 4, 1, tzinfo=UTC),
             )  # fmt: skip
         build_projections(world.database, ledger).catch_up()

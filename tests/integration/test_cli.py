@@ -168,9 +168,9 @@ def test_demo_json_loads_the_small_data_set_and_reports_what_it_loaded(
         "products": 12,
         "parties": 18,
         "lots": 36,
-        "events": 528,
+        "events": 561,
     }
-    assert len(stored_rows(database)) == 528
+    assert len(stored_rows(database)) == 561
     assert run_cli("verify", "--json", env=cli_env(database)).returncode == 0
 
 
@@ -234,8 +234,8 @@ def test_demo_run_twice_refuses_the_second_time(database: Database) -> None:
     again = run_cli("demo", "--json", env=cli_env(database))
 
     assert again.returncode == 1
-    assert "528 events" in one_error_line(again)
-    assert len(stored_rows(database)) == 528
+    assert "561 events" in one_error_line(again)
+    assert len(stored_rows(database)) == 561
 
 
 # ledger migrate
@@ -412,7 +412,7 @@ def test_demo_then_verify_on_the_embedded_server_succeed_without_warnings(
     assert demo.stderr == ""
     assert verify.returncode == 0, verify.stderr
     assert verify.stderr == ""
-    assert one_json_object(verify)["events"] == 528
+    assert one_json_object(verify)["events"] == 561
     assert (tmp_path / "data" / "pgdata").is_dir()
 
 

@@ -68,7 +68,7 @@ def render(
 ) -> str:
     """The report of a recall from its summary, impact list and the events they rest on."""
     summary = {key: recall[key] for key in _SUMMARY_FIELDS if key in recall}
-    summary["deadlines"] = recall.get("deadlines")
+    summary.update({key: value for key, value in recall.items() if key.endswith("_by")})
     consignees = _rows(impact.get("consignees"))
     timeline = [
         {"position": r["position"], "recorded at": r["recorded_at"],
@@ -79,11 +79,11 @@ def render(
     title = f"Recall {recall.get('number') or recall.get('id') or ''}".strip()
     sections = [
         ("Summary", _pairs(summary)),
-        ("Lots", _table(_rows(recall.get("lots") or impact.get("lots")))),
+        ("Lots", _table(_rows(impact.get("lots") or recall.get("lots")))),
         (f"Consignees ({len(consignees)})", _table(consignees)),
-        ("Notices", _table(_rows(recall.get("notices")))),
+        ("Notices and steps", _table(_rows(recall.get("steps") or recall.get("notices")))),
         (f"Timeline ({len(timeline)} events)", _table(timeline)),
-        ("Effectiveness", _table(_rows(recall.get("effectiveness")))),
+        ("Effectiveness", _table(_rows(impact.get("totals") or recall.get("effectiveness")))),
         (
             "Evidence",
             _pairs(
