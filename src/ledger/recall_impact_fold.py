@@ -166,15 +166,41 @@ def _value(tagged: Any) -> Any:
     return tagged
 
 
+def _recall_from_events(recall_id: str, events: list[Json]) -> Json:
+    """The recall's facts from its initiation event; its status from its end and close."""
+    found: Json | None = None
+    status = "open"
+    for record in events:
+        if str(record["aggregate_id"]) != recall_id:
+            continue
+        kind = _name(record["type"])
+        if kind == "RecallInitiated":
+            p = {k: _value(v) for k, v in record["payload"].items()}
+            found = {key: p[key] for key in ("number", "level", "jurisdiction", "notify_by",
+                                             "selection")}  # fmt: skip
+        elif kind == "RecallEnded" and status == "open":
+            status = "ended"
+        elif kind == "RecallClosed":
+            status = "closed"
+    if found is None:
+        raise ValueError(f"the events do not include the initiation of recall {recall_id}")
+    return {**found, "id": recall_id, "status": status}
+
+
 def impact_from_events(recall: Json, events: list[Json]) -> Json:
     """Fold the impact list from events (audit-export records, any order is sorted).
 
     Args:
-        recall: the recall's record: ``id``, ``number``, ``level``, ``jurisdiction``, ``status``,
-            ``notify_by`` and ``selection`` (``gtins``, ``lot_numbers``, ``lot_range``,
-            ``produced_between``), as the bundle's ``recall.json`` states them.
+        recall: the recall's record; only its ``id`` is taken from it. Everything else (the
+            number, level, jurisdiction, notice deadline and the lots it covers) comes from
+            the recall's own ``RecallInitiated`` event, and its status from its steps, so a
+            stated record cannot narrow what the events say.
         events: records with ``position``, ``type``, ``aggregate_id`` and ``payload``.
+
+    Raises:
+        ValueError: the events do not include the recall's initiation.
     """
+    recall = _recall_from_events(recall["id"], events)
     selection = recall["selection"]
     lot_keys: dict[str, tuple[str, str]] = {}
     lots: dict[tuple[str, str], Json] = {}
