@@ -7,7 +7,6 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from recall_story import LOT, at, channel, initiate
 
 from api.bootstrap import build_projections
 from conftest import event_records
@@ -23,6 +22,7 @@ from projections.recall_impact import (
     recall_summary,
 )
 from projections.stock import stock_on_hand
+from recall_story import LOT, at, channel, initiate
 
 NUMBER = "RC-2026-001"
 
