@@ -120,14 +120,8 @@ ORDER BY a.customer
 """
 
 
-# As of the latest change or later, the open items and the accounts' running totals say
-# the same as the lines, reading only what is still open.
-_CURRENT = """
-SELECT a.customer, a.currency, a.unapplied, a.invoiced, a.paid, a.credited, a.written_off,
-       coalesce(s.sales, 0), coalesce(o.b0, 0), coalesce(o.b1, 0), coalesce(o.b2, 0),
-       coalesce(o.b3, 0), coalesce(o.b4, 0)
-FROM receivable_accounts a
-LEFT JOIN (
+# What is open now per customer, by ageing bucket as of %(d)s (open items only).
+_OPEN_BY_BUCKET = """LEFT JOIN (
     SELECT customer,
         sum(outstanding) FILTER (WHERE due_on >= %(d)s::date) AS b0,
         sum(outstanding) FILTER (WHERE due_on BETWEEN %(d)s::date - 30
@@ -142,21 +136,40 @@ LEFT JOIN (
       AND (%(c)s::text IS NULL OR customer = %(c)s)
     GROUP BY customer
 ) o USING (customer)
-LEFT JOIN (
+"""
+# Invoiced in the DSO window ending at %(d)s.
+_SALES_IN_WINDOW = """LEFT JOIN (
     SELECT customer, sum(amount) AS sales FROM receivable_items
     WHERE issued_on > %(d)s::date - %(w)s AND issued_on <= %(d)s
       AND (%(c)s::text IS NULL OR customer = %(c)s)
     GROUP BY customer
 ) s USING (customer)
-WHERE a.invoiced <> 0 AND (%(c)s::text IS NULL OR a.customer = %(c)s)
+"""
+
+
+# As of the latest change or later, the open items and the accounts' running totals say
+# the same as the lines, reading only what is still open.
+_CURRENT = (
+    """
+SELECT a.customer, a.currency, a.unapplied, a.invoiced, a.paid, a.credited, a.written_off,
+       coalesce(s.sales, 0), coalesce(o.b0, 0), coalesce(o.b1, 0), coalesce(o.b2, 0),
+       coalesce(o.b3, 0), coalesce(o.b4, 0)
+FROM receivable_accounts a
+"""
+    + _OPEN_BY_BUCKET
+    + """"""
+    + _SALES_IN_WINDOW
+    + """WHERE a.invoiced <> 0 AND (%(c)s::text IS NULL OR a.customer = %(c)s)
 ORDER BY a.customer
 """
+)
 
 
 # As of a date in the later part of the history: what is open now, less what happened after
 # the date (each invoice's lines sum to what is open of it, and every line carries its
 # invoice's due date, so the buckets subtract too). Reads the lines after the date only.
-_RECENT = """
+_RECENT = (
+    """
 SELECT a.customer, a.currency, a.unapplied, a.invoiced - coalesce(f.invoiced, 0),
        a.paid - coalesce(f.paid, 0), a.credited - coalesce(f.credited, 0),
        a.written_off - coalesce(f.written_off, 0), coalesce(s.sales, 0),
@@ -164,22 +177,9 @@ SELECT a.customer, a.currency, a.unapplied, a.invoiced - coalesce(f.invoiced, 0)
        coalesce(o.b2, 0) - coalesce(f.b2, 0), coalesce(o.b3, 0) - coalesce(f.b3, 0),
        coalesce(o.b4, 0) - coalesce(f.b4, 0)
 FROM receivable_accounts a
-LEFT JOIN (
-    SELECT customer,
-        sum(outstanding) FILTER (WHERE due_on >= %(d)s::date) AS b0,
-        sum(outstanding) FILTER (WHERE due_on BETWEEN %(d)s::date - 30
-                                 AND %(d)s::date - 1) AS b1,
-        sum(outstanding) FILTER (WHERE due_on BETWEEN %(d)s::date - 60
-                                 AND %(d)s::date - 31) AS b2,
-        sum(outstanding) FILTER (WHERE due_on BETWEEN %(d)s::date - 90
-                                 AND %(d)s::date - 61) AS b3,
-        sum(outstanding) FILTER (WHERE due_on < %(d)s::date - 90) AS b4
-    FROM receivable_items
-    WHERE amount - paid - credited - written_off <> 0
-      AND (%(c)s::text IS NULL OR customer = %(c)s)
-    GROUP BY customer
-) o USING (customer)
-LEFT JOIN (
+"""
+    + _OPEN_BY_BUCKET
+    + """LEFT JOIN (
     SELECT customer,
         sum(amount) FILTER (WHERE kind = 'invoice') AS invoiced,
         -sum(amount) FILTER (WHERE kind = 'payment') AS paid,
@@ -197,17 +197,14 @@ LEFT JOIN (
     WHERE occurred_on > %(d)s AND (%(c)s::text IS NULL OR customer = %(c)s)
     GROUP BY customer
 ) f USING (customer)
-LEFT JOIN (
-    SELECT customer, sum(amount) AS sales FROM receivable_items
-    WHERE issued_on > %(d)s::date - %(w)s AND issued_on <= %(d)s
-      AND (%(c)s::text IS NULL OR customer = %(c)s)
-    GROUP BY customer
-) s USING (customer)
-WHERE (%(c)s::text IS NULL OR a.customer = %(c)s)
+"""
+    + _SALES_IN_WINDOW
+    + """WHERE (%(c)s::text IS NULL OR a.customer = %(c)s)
   AND EXISTS (SELECT FROM receivable_lines l
               WHERE l.customer = a.customer AND l.occurred_on <= %(d)s)
 ORDER BY a.customer
 """
+)
 
 
 def receivables_as_of(
