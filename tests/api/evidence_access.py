@@ -9,11 +9,9 @@ regulators only.
 from __future__ import annotations
 
 import contextlib
-import importlib.util
 from datetime import UTC, datetime
 from typing import Any
 
-import pytest
 from audit_access import TEST_KEY
 
 from api.bootstrap import build_ledger, build_projections
@@ -34,8 +32,6 @@ def evidence_request(world: Any, method: str, path: str) -> tuple[str, None] | N
     """The URL of a request the route accepts, or None when the route is not this area's."""
     if (method, path) not in EVIDENCE_ALLOWED:
         return None
-    if importlib.util.find_spec("projections.recall_impact") is None:
-        pytest.skip("the recall impact read model is not available")
     ledger = build_ledger(Settings(pool_size=1), world.database)
     try:
         with contextlib.suppress(AlreadyRegistered):  # the recall of an earlier request
