@@ -222,7 +222,10 @@ def bench_projections(
         f"rebuild at {result['events']:,} events: stock "
         f"{result['stock_rebuild_events_per_s']:,.0f} events/s, lot trace "
         f"{result['lot_trace_rebuild_events_per_s']:,.0f} events/s (plain read "
-        f"{result['plain_read_rows_per_s']:,.0f} rows/s); stock query p95 "
+        f"{result['plain_read_rows_per_s']:,.0f} rows/s); replay to position "
+        f"{result['replay_position']:,}: stock {result['stock_replay_events_per_s']:,.0f}"
+        f" events/s, lot trace {result['lot_trace_replay_events_per_s']:,.0f} events/s;"
+        f" stock query p95 "
         f"{result['stock_query_p95_ms']:.2f} ms, forward trace p95 "
         f"{result['lot_forward_trace_p95_ms']:.2f} ms (raw lookup p95 "
         f"{result['raw_lookup_p95_ms']:.2f} ms); {result['server']}",

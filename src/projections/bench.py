@@ -9,6 +9,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from psycopg import sql
+
 from ledger.application import Ledger
 from ledger.bench import percentile, plain_read_rate, scratch_schema, server_version
 from ledger.domain.lot import Lot
@@ -105,9 +107,31 @@ def bench_projections(
                 projections.rebuild(name)
                 seconds = time.perf_counter() - began
                 result[f"{name}_rebuild_events_per_s"] = round(appended / seconds, 1)
+            result.update(_replay_rates(scratch, projections))
             result.update(_query_times(scratch, queries))
         finally:
             ledger.close()
+    return result
+
+
+def _replay_rates(database: Database, projections: Projections) -> dict[str, Any]:
+    """Time a replay of each model to the middle of the history, into a schema of its own
+    (what ``ledger replay --to-position`` does); the rate counts the events folded."""
+    with database.connect(autocommit=True) as conn:
+        head = int(conn.execute("SELECT max(notification_id) FROM ledger_events").fetchone()[0])
+    position = head // 2
+    result: dict[str, Any] = {"replay_position": position}
+    for name in ("stock", "lot_trace"):
+        schema = f"{database.schema}_replay"
+        began = time.perf_counter()
+        try:
+            replayed = projections.replay([name], schema=schema, to_position=position)
+            seconds = time.perf_counter() - began
+        finally:
+            with database.connect(autocommit=True) as conn:
+                conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(
+                    sql.Identifier(schema)))  # fmt: skip
+        result[f"{name}_replay_events_per_s"] = round(replayed.position / seconds, 1)
     return result
 
 

@@ -46,19 +46,25 @@ PG_EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 ORIGIN = "ledger.test/checkpoints"
 
 
+def independent_subtree(database: Database, first: int, count: int) -> bytes:
+    """MTH of ``count`` chain entries from entry ``first``, from the RFC's definition."""
+    hashes = [bytes(row[7]) for row in stored_rows(database)]
+    return _mth(hashes[first : first + count])
+
+
+def _mth(entries: list[bytes]) -> bytes:
+    if not entries:
+        return hashlib.sha256(b"").digest()
+    if len(entries) == 1:
+        return hashlib.sha256(b"\x00" + entries[0]).digest()
+    k = 1 << ((len(entries) - 1).bit_length() - 1)
+    return hashlib.sha256(b"\x01" + _mth(entries[:k]) + _mth(entries[k:])).digest()
+
+
 def independent_root(database: Database, size: int | None = None) -> bytes:
     """MTH over the stored chain hashes, straight from RFC 9162 §2.1.1."""
-
-    def mth(entries: list[bytes]) -> bytes:
-        if not entries:
-            return hashlib.sha256(b"").digest()
-        if len(entries) == 1:
-            return hashlib.sha256(b"\x00" + entries[0]).digest()
-        k = 1 << ((len(entries) - 1).bit_length() - 1)
-        return hashlib.sha256(b"\x01" + mth(entries[:k]) + mth(entries[k:])).digest()
-
     hashes = [bytes(row[7]) for row in stored_rows(database)]
-    return mth(hashes[:size] if size is not None else hashes)
+    return _mth(hashes[:size] if size is not None else hashes)
 
 
 @pytest.fixture
@@ -100,7 +106,27 @@ def test_a_tree_grown_in_any_batches_equals_the_tree_of_all_events(
             ledger.close()
         with database.connect(autocommit=True) as conn:
             proof = consistency_proof(database, conn, first=1, second=sum(batches))
+            nodes = conn.execute(
+                "SELECT level, node_index, hash FROM ledger_merkle_nodes"
+            ).fetchall()
+            leaves = conn.execute(
+                "SELECT leaf_index, position FROM ledger_merkle_leaves ORDER BY leaf_index"
+            ).fetchall()
         assert proof.second_root == independent_root(database)
+        # Every leaf is its event in position order, and every stored subtree — exactly the
+        # perfect ones — is the RFC root of the leaves it covers.
+        positions = [int(row[0]) for row in stored_rows(database)]
+        assert [(int(i), int(p)) for i, p in leaves] == list(enumerate(positions))
+        size = len(positions)
+        expected = {
+            (level, index)
+            for level in range(1, size.bit_length())
+            for index in range(size >> level)
+        }
+        assert {(int(level), int(index)) for level, index, _ in nodes} == expected
+        for level, index, digest in nodes:
+            first = int(index) << int(level)
+            assert bytes(digest) == independent_subtree(database, first, 1 << int(level))
 
 
 def build(database: Database) -> Ledger:

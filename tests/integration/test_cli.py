@@ -317,10 +317,18 @@ def test_bench_projections_json_rebuilds_both_models_and_times_their_queries(
         "stock_query_p95_ms",
         "lot_forward_trace_p95_ms",
         "raw_lookup_p95_ms",
+        "stock_replay_events_per_s",
+        "lot_trace_replay_events_per_s",
     ):
         assert out[figure] > 0, figure
+    assert out["replay_position"] == out["events"] // 2
     assert "PostgreSQL" in out["server"]
     assert stored_rows(database) == []  # the benchmark runs in a scratch schema
+    with database.connect(autocommit=True) as conn:  # nor does its replay leave a schema
+        left = conn.execute(
+            "SELECT count(*) FROM pg_namespace WHERE nspname LIKE '%%_replay'"
+        ).fetchone()
+    assert left == (0,)
 
 
 def test_bench_live_lag_json_reports_the_lag_of_every_movement(database: Database) -> None:

@@ -22,7 +22,6 @@ from ledger.store.database import Database
 
 EXTEND_BATCH = 50_000
 """Leaves added per transaction while growing the tree."""
-_FETCH = 5_000
 _CHECKPOINT_COLUMNS = (
     "id, tree_size, root_hash, last_position, origin, key_id, verifier_key, note, created_at"
 )
@@ -110,42 +109,22 @@ def stored_size(conn: psycopg.Connection[Any]) -> tuple[int, int]:
 
 
 def extend_tree(database: Database, *, batch: int = EXTEND_BATCH) -> int:
-    """Add the events appended since the stored tree was last grown; return its size."""
+    """Add the events appended since the stored tree was last grown; return its size.
+
+    The hashing runs in the server (``ledger_merkle_extend``, migration 0014): the caller
+    sends one statement per batch, so a process that also serves appends spends next to
+    nothing of its own time on the tree.
+    """
     while True:
         with database.connect() as conn:
             conn.execute("SELECT pg_advisory_xact_lock(%s)", (_lock_id(database),))
-            size, last_position = stored_size(conn)
-            added = _extend_once(conn, size, last_position, batch)
+            before, _ = stored_size(conn)
+            row = conn.execute("SELECT ledger_merkle_extend(%s)", (batch,)).fetchone()
             conn.commit()
-        if added < batch:
-            return size + added
-
-
-def _extend_once(conn: psycopg.Connection[Any], size: int, last_position: int, batch: int) -> int:
-    edge_nodes = merkle.cover(0, size)
-    edge = node_lookup(conn)(set(edge_nodes)) if size else {}
-    builder = merkle.TreeBuilder(size, [edge[node] for node in edge_nodes])
-    leaves: list[tuple[int, int, bytes]] = []
-    nodes: list[tuple[int, int, bytes]] = []
-    with conn.cursor(name="ledger_merkle_leaves") as events:
-        events.itersize = _FETCH
-        events.execute(
-            "SELECT notification_id, hash FROM ledger_events WHERE notification_id > %s"
-            " ORDER BY notification_id LIMIT %s",
-            (last_position, batch),
-        )
-        for position, chain_hash in events:
-            completed = builder.append(merkle.leaf_hash(bytes(chain_hash)))
-            leaves.append((completed[0][1], position, completed[0][2]))
-            nodes.extend(completed[1:])
-    with conn.cursor() as cur:
-        with cur.copy("COPY ledger_merkle_leaves (leaf_index, position, hash) FROM STDIN") as copy:
-            for row in leaves:
-                copy.write_row(row)
-        with cur.copy("COPY ledger_merkle_nodes (level, node_index, hash) FROM STDIN") as copy:
-            for row in nodes:
-                copy.write_row(row)
-    return len(leaves)
+        assert row is not None
+        size = int(row[0])
+        if size - before < batch:
+            return size
 
 
 def sign_checkpoint(
