@@ -118,8 +118,9 @@ def _replay_rates(database: Database, projections: Projections) -> dict[str, Any
     """Time a replay of each model to the middle of the history, into a schema of its own
     (what ``ledger replay --to-position`` does); the rate counts the events folded."""
     with database.connect(autocommit=True) as conn:
-        head = int(conn.execute("SELECT max(notification_id) FROM ledger_events").fetchone()[0])
-    position = head // 2
+        row = conn.execute("SELECT coalesce(max(notification_id), 0) FROM ledger_events").fetchone()
+    assert row is not None
+    position = int(row[0]) // 2
     result: dict[str, Any] = {"replay_position": position}
     for name in ("stock", "lot_trace"):
         schema = f"{database.schema}_replay"
