@@ -12,6 +12,7 @@ any root or proof with a few lookups.
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 
@@ -251,3 +252,29 @@ def root_at(size: int, lookup: NodeLookup) -> bytes:
     nodes = cover(0, size)
     hashes = lookup(set(nodes))
     return root_of([hashes[node] for node in nodes])
+
+
+def batch_inclusion_ranges(indexes: Sequence[int], size: int) -> list[Range]:
+    """The ranges whose roots, with the leaves at ``indexes``, give ``MTH(D[0:size])``.
+
+    They are the largest subtrees of the RFC's recursion (§2.1.1) holding none of those
+    leaves, left to right: together the nodes of every included leaf's audit path, each
+    once, less those the included leaves give themselves. ``indexes`` ascend, distinct.
+    """
+    outside = bool(indexes) and not 0 <= indexes[0] <= indexes[-1] < size
+    if outside or any(a >= b for a, b in zip(indexes, indexes[1:], strict=False)):
+        raise ValueError(f"leaves must ascend, distinct, within a tree of {size}")
+    ranges: list[Range] = []
+
+    def visit(start: int, end: int, low: int, high: int) -> None:
+        if low == high:
+            ranges.append((start, end))
+        elif high - low < end - start:  # not every leaf of the range is included
+            middle = start + split_point(end - start)
+            cut = bisect.bisect_left(indexes, middle, low, high)
+            visit(start, middle, low, cut)
+            visit(middle, end, cut, high)
+
+    if size:
+        visit(0, size, 0, len(indexes))
+    return ranges
