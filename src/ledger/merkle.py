@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import bisect
 import hashlib
+import itertools
 from collections.abc import Callable, Iterable, Mapping, Sequence
 
 Node = tuple[int, int]
@@ -262,7 +263,7 @@ def batch_inclusion_ranges(indexes: Sequence[int], size: int) -> list[Range]:
     once, less those the included leaves give themselves. ``indexes`` ascend, distinct.
     """
     outside = bool(indexes) and not 0 <= indexes[0] <= indexes[-1] < size
-    if outside or any(a >= b for a, b in zip(indexes, indexes[1:], strict=False)):
+    if outside or any(a >= b for a, b in itertools.pairwise(indexes)):
         raise ValueError(f"leaves must ascend, distinct, within a tree of {size}")
     ranges: list[Range] = []
 

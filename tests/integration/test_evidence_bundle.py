@@ -11,11 +11,13 @@ import subprocess
 import sys
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from api.bootstrap import build_ledger, build_projections
+from ledger import merkle
 from ledger.application import Ledger
 from ledger.bench_evidence import bench_bundle, recall_scenario
 from ledger.checkpoint_note import SigningKey
@@ -139,7 +141,9 @@ def test_a_changed_quantity_with_a_matching_manifest_fails_the_recomputation(
     failed(bundle_dir, "impact.consignees[0].shipped states 3; the events give 2")
 
 
-def test_a_dropped_event_fails_the_manifest_and_then_the_recomputation(bundle_dir: Path) -> None:
+def test_a_dropped_event_fails_the_manifest_then_the_proof_then_the_recomputation(
+    bundle_dir: Path,
+) -> None:
     events = bundle_dir / "events.jsonl"
     lines = events.read_bytes().splitlines(keepends=True)
     dropped = [line for line in lines if b"SH-EV-0002" not in line]
@@ -148,8 +152,34 @@ def test_a_dropped_event_fails_the_manifest_and_then_the_recomputation(bundle_di
     failed(bundle_dir, "events.jsonl does not match its SHA-256")
 
     fix_manifest(bundle_dir, "events.jsonl")
+    failed(bundle_dir, "the events' inclusion proof fails: inclusion_proof.json lacks the node")
 
+    prove_again(bundle_dir, [json.loads(line) for line in lines], len(dropped))
     failed(bundle_dir, "the impact list does not follow from the events: impact.consignees[1]")
+
+
+def prove_again(directory: Path, records: list[dict[str, Any]], kept: int) -> None:
+    """Rewrite inclusion_proof.json for the events now in events.jsonl from what the bundle
+    gave (its nodes, every original event's leaf), as someone dropping an event could."""
+    proof = json.loads((directory / "inclusion_proof.json").read_text())
+    known = {(n["start"], n["end"]): bytes.fromhex(n["hash"]) for n in proof["nodes"]}
+    leaves = {r["leaf_index"]: merkle.leaf_hash(bytes.fromhex(r["hash"])) for r in records}
+
+    def root(start: int, end: int) -> bytes:
+        if (start, end) in known:
+            return known[(start, end)]
+        if end - start == 1:
+            return leaves[start]
+        middle = start + merkle.split_point(end - start)
+        return merkle.node_hash(root(start, middle), root(middle, end))
+
+    lines = (directory / "events.jsonl").read_bytes().splitlines()
+    indexes = [json.loads(line)["leaf_index"] for line in lines]
+    assert len(indexes) == kept
+    ranges = merkle.batch_inclusion_ranges(indexes, proof["tree_size"])
+    proof["nodes"] = [{"start": a, "end": b, "hash": root(a, b).hex()} for a, b in ranges]
+    (directory / "inclusion_proof.json").write_text(json.dumps(proof))
+    fix_manifest(directory, "inclusion_proof.json")
 
 
 def test_an_altered_event_byte_fails_its_chain_hash(bundle_dir: Path) -> None:
@@ -191,16 +221,29 @@ def test_a_swapped_public_key_fails_the_checkpoint_signature(
     failed(bundle_dir, "checkpoint.txt carries no signature by the key")
 
 
-def test_a_wrong_inclusion_path_fails(bundle_dir: Path) -> None:
-    events = bundle_dir / "events.jsonl"
-    lines = events.read_text().splitlines(keepends=True)
-    record = json.loads(lines[0])  # the first proof checked: every step of it is used
-    record["inclusion_path"][0] = "00" * 32
-    lines[0] = json.dumps(record, separators=(",", ":")) + "\n"
-    events.write_text("".join(lines))
-    fix_manifest(bundle_dir, "events.jsonl")
+def test_a_wrong_node_in_the_inclusion_proof_fails(bundle_dir: Path) -> None:
+    path = bundle_dir / "inclusion_proof.json"
+    proof = json.loads(path.read_text())
+    assert proof["nodes"], "the recall's events are not every leaf of the tree"
+    proof["nodes"][0]["hash"] = "00" * 32
+    path.write_text(json.dumps(proof))
+    fix_manifest(bundle_dir, "inclusion_proof.json")
 
-    failed(bundle_dir, "inclusion proof does not lead to the checkpoint's root")
+    failed(
+        bundle_dir, "their leaves with inclusion_proof.json do not lead to the checkpoint's root"
+    )
+
+
+def test_the_events_carry_no_inclusion_paths_and_their_payload_is_their_state(
+    bundle_dir: Path,
+) -> None:
+    lines = (bundle_dir / "events.jsonl").read_bytes().splitlines()
+    records = [json.loads(line) for line in lines]
+
+    assert all("inclusion_path" not in r for r in records)
+    assert all(r["payload"] == json.loads(r["state"]) for r in records)
+    assert all(line.endswith(f',"payload":{r["state"]}}}'.encode()) for line, r in zip(
+        lines, records, strict=True))  # fmt: skip
 
 
 def test_the_bundle_benchmark_builds_and_verifies_a_bundle(database: Database) -> None:

@@ -3,10 +3,11 @@ check it offline.
 
 The zip holds ``manifest.json`` (every other file with its SHA-256), ``recall.json``,
 ``impact.json`` and ``impact.csv``, ``report.html``, ``events.jsonl`` (the audit-export
-records of every event the impact list rests on, each with its inclusion proof),
-``checkpoint.txt`` (a signed checkpoint covering them), ``public_key.txt`` (its verifier
-key) and ``verify_bundle.py`` (the verifier with the impact fold, standard library only).
-Entries carry a fixed timestamp, so the same ledger gives the same bytes.
+records of every event the impact list rests on, without per-event inclusion paths),
+``inclusion_proof.json`` (one batch inclusion proof of all of them), ``checkpoint.txt`` (a
+signed checkpoint covering them), ``public_key.txt`` (its verifier key) and
+``verify_bundle.py`` (the verifier with the impact fold, standard library only). Entries
+carry a fixed timestamp, so the same ledger gives the same bytes.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from typing import Any, Protocol
 
 import psycopg
 
+from ledger import merkle
 from ledger.checkpoint_note import SigningKey
 from ledger.evidence import report, verifier
 from ledger.store.audit_export import event_records, last_leaf_in
@@ -29,6 +31,7 @@ from ledger.store.checkpoints import (
     StoredCheckpoint,
     extend_tree,
     latest_checkpoint,
+    node_lookup,
     sign_checkpoint,
 )
 from ledger.store.database import Database
@@ -148,9 +151,10 @@ def build_bundle(
     with database.connect(autocommit=True) as conn:
         checkpoint = covering_checkpoint(database, conn, max(positions, default=1), signer)
         records = event_records(conn, positions, checkpoint=checkpoint)
+        proof = inclusion_proof(conn, [r["leaf_index"] for r in records], checkpoint.tree_size)
     if fold_source is None:
         fold_source = FOLD_MODULE.read_text()
-    files = bundle_files(recall, impact, records, checkpoint, fold_source)
+    files = bundle_files(recall, impact, records, proof, checkpoint, fold_source)
     return Bundle(
         zip_bytes(files),
         recall_id,
@@ -158,6 +162,42 @@ def build_bundle(
         len(impact.get("consignees") or []),
         checkpoint.tree_size,
     )
+
+
+def inclusion_proof(
+    conn: psycopg.Connection[Any], leaf_indexes: Sequence[int], tree_size: int
+) -> dict[str, Any]:
+    """``inclusion_proof.json``: one proof that the leaves at ``leaf_indexes`` (ascending)
+    are in the stored tree of ``tree_size`` leaves, the roots of the largest subtrees of
+    RFC 9162's tree holding none of them, each given with the leaves it covers."""
+    ranges = merkle.batch_inclusion_ranges(leaf_indexes, tree_size) if leaf_indexes else []
+    hashes = merkle.assemble(ranges, node_lookup(conn)(merkle.nodes_needed(ranges)))
+    return {
+        "tree_size": tree_size,
+        "nodes": [
+            {"start": start, "end": end, "hash": digest.hex()}
+            for (start, end), digest in zip(ranges, hashes, strict=True)
+        ],
+    }
+
+
+def event_line(record: Mapping[str, Any]) -> bytes:
+    """The record as a line of ``events.jsonl``: compact JSON of what the verifier checks and
+    the fold reads (not ``kind``, always ``event``; not ``recorded_at``, which
+    ``recorded_at_us`` states exactly; no inclusion path), the payload last and written as
+    the stored state's own text (the same JSON value), so that the verifier parses the
+    state once; a state spanning lines is written re-encoded."""
+    fields = {key: value for key, value in record.items() if key not in _NOT_IN_LINE}
+    head = json.dumps(fields, separators=(",", ":"))
+    state: str = record["state"]
+    if "\n" in state or "\r" in state:
+        payload = json.dumps(record["payload"], separators=(",", ":"))
+    else:
+        payload = state
+    return f'{head[:-1]},"payload":{payload}}}\n'.encode()
+
+
+_NOT_IN_LINE = frozenset({"kind", "recorded_at", "payload", "inclusion_path"})
 
 
 def _json(document: Any) -> bytes:
@@ -171,19 +211,20 @@ def bundle_files(
     recall: Mapping[str, Any],
     impact: Mapping[str, Any],
     records: Sequence[Mapping[str, Any]],
+    proof: Mapping[str, Any],
     checkpoint: StoredCheckpoint,
     fold_source: str,
 ) -> dict[str, bytes]:
     """Every file of the bundle by name, ``manifest.json`` first."""
     # As the files state them, keys in the order the fold gives them (the CSV's columns).
     recall, impact = (json.loads(json.dumps(doc, default=str)) for doc in (recall, impact))
-    lines = (json.dumps(record, separators=(",", ":")).encode() + b"\n" for record in records)
     files = {
         "recall.json": _json(recall),
         "impact.json": _json(impact),
         "impact.csv": verifier.impact_csv(impact).encode(),
         "report.html": report.render(recall, impact, records, checkpoint).encode(),
-        "events.jsonl": b"".join(lines),
+        "events.jsonl": b"".join(event_line(record) for record in records),
+        "inclusion_proof.json": _json(proof),
         "checkpoint.txt": checkpoint.note.encode(),
         "public_key.txt": checkpoint.verifier_key.encode() + b"\n",
         "verify_bundle.py": verifier_script(fold_source).encode(),

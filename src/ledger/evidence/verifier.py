@@ -5,11 +5,13 @@ Run from the bundle's directory (or give it as the argument)::
     python verify_bundle.py [DIRECTORY]
 
 It checks, in order: every file against ``manifest.json`` (SHA-256); the checkpoint's
-Ed25519 signature with ``public_key.txt`` (C2SP signed note, RFC 8032); every event's chain
-hash from its canonical bytes and ``prev_hash`` (docs/integrity.md); every event's RFC 9162
-inclusion proof against the checkpoint's root; then it recomputes the impact list from the
-events and compares it with ``impact.json`` and ``impact.csv``. It prints ``OK: ...`` and
-exits 0, or ``FAILED: <first problem>`` and exits 1.
+Ed25519 signature with ``public_key.txt`` (C2SP signed note, RFC 8032); every event's
+payload against its stored state and its chain hash from its canonical bytes and
+``prev_hash`` (docs/integrity.md); that the events' leaves, with the nodes of
+``inclusion_proof.json`` (one batch inclusion proof in RFC 9162's tree), lead to the
+checkpoint's root; then it recomputes the impact list from the events and compares it with
+``impact.json`` and ``impact.csv``. It prints ``OK: ...`` and exits 0, or ``FAILED: <first
+problem>`` and exits 1.
 
 The bundle's ``verify_bundle.py`` is this file with the impact fold placed before it, so
 that a regulator needs nothing but a Python interpreter.
@@ -29,6 +31,7 @@ import struct
 import sys
 import types
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from json.scanner import make_scanner
 from pathlib import Path
 from typing import Any
 
@@ -168,7 +171,7 @@ def verify_checkpoint(text: str, name: str, public_key: bytes) -> tuple[int, byt
     return size, root
 
 
-# --- Events: chain hashes and inclusion proofs -----------------------------------------
+# --- Events: chain hashes and the batch inclusion proof ---------------------------------
 
 
 _FIXED = struct.Struct(">q16sqqi")
@@ -191,142 +194,214 @@ def chain_hash(event: Mapping[str, Any]) -> bytes:
 
 
 def _uuid_bytes(text: str) -> bytes:
-    """The 16 bytes of a UUID in its canonical text form (8-4-4-4-12 hex digits)."""
-    if len(text) != 36 or text[8] != "-" or text[13] != "-" or text[18] != "-" or text[23] != "-":
-        raise ValueError(f"{text!r} is not a UUID")
-    return bytes.fromhex(text.replace("-", ""))
+    """The 16 bytes of a UUID in its canonical text form (8-4-4-4-12 lowercase hex digits):
+    only that form, so that one aggregate id has one text that the impact fold compares."""
+    digits = text.replace("-", "")
+    raw = bytes.fromhex(digits)
+    if len(text) != 36 or len(raw) != 16 or text[8:24:5] != "----" or raw.hex() != digits:
+        raise ValueError(f"{text!r} is not a UUID in its canonical form")
+    return raw
 
 
-def _node(pair: bytes) -> bytes:
-    return hashlib.sha256(b"\x01" + pair).digest()
+ProofNodes = Mapping[tuple[int, int], bytes]
+"""The batch inclusion proof: the root of each leaf range ``[start, end)`` it gives."""
+Run = tuple[int, list[bytes]]
+"""Consecutive nodes of one level: the first one's index and their hashes."""
 
 
-class InclusionChecker:
-    """Checks RFC 9162 inclusion proofs against one tree head, sharing verified nodes.
+def read_inclusion_proof(text: str, size: int) -> dict[tuple[int, int], bytes]:
+    """The nodes of ``inclusion_proof.json`` by leaf range, for a tree of ``size`` leaves.
 
-    Every node met on a proof that led to the root is remembered by the leaves it covers;
-    a later proof stops as soon as it reaches one of them (with the same hash), so proofs
-    of neighbouring leaves cost a hash or two each.
+    Raises:
+        BundleRejected: when it cannot be read, names a range twice or is for another tree.
     """
-
-    def __init__(self, size: int, root: bytes) -> None:
-        self.size = size
-        self.root = root
-        self.known: dict[tuple[int, int], bytes] = {(0, size): root}
-
-    def check(self, index: int, leaf: bytes, path: Sequence[str | bytes]) -> bool:
-        """Whether ``path`` (hashes in hex) shows the leaf hash ``leaf`` at ``index`` (RFC
-        9162 §2.1.3.2). Steps are decoded only when used: most proofs stop early."""
-        size, known = self.size, self.known
-        if not 0 <= index < size:
-            return False
-        fn, sn, level, r = index, size - 1, 0, leaf
-        met: list[tuple[tuple[int, int], bytes]] = []
-        for step in path:
-            here = (fn << level, min((fn + 1) << level, size))
-            seen = known.get(here)
-            if seen is not None:
-                return self._settle(seen == r, met)
-            met.append((here, r))
-            if sn == 0:
-                return False
-            try:
-                p = binascii.unhexlify(step)
-            except (ValueError, binascii.Error):
-                return False
-            if len(p) != 32:
-                return False
-            if fn & 1 or fn == sn:
-                while not fn & 1:  # the right edge: the node rises until it has a sibling
-                    fn, sn, level = fn >> 1, sn >> 1, level + 1
-                met.append((((fn - 1) << level, fn << level), p))
-                r = _node(p + r)
-            else:
-                met.append((((fn + 1) << level, min((fn + 2) << level, size)), p))
-                r = _node(r + p)
-            fn, sn, level = fn >> 1, sn >> 1, level + 1
-        return self._settle(sn == 0 and r == self.root, met)
-
-    def _settle(self, ok: bool, met: Iterable[tuple[tuple[int, int], bytes]]) -> bool:
-        if ok:
-            self.known.update(met)
-        return ok
+    try:
+        document = json.loads(text)
+        stated, listed = document["tree_size"], document["nodes"]
+        nodes = {(n["start"], n["end"]): bytes.fromhex(n["hash"]) for n in listed}
+    except (ValueError, KeyError, TypeError) as exc:
+        raise BundleRejected(f"inclusion_proof.json cannot be read: {exc!r}") from None
+    if stated != size:
+        raise BundleRejected(
+            f"inclusion_proof.json is for a tree of {stated} leaves, the checkpoint's has {size}"
+        )
+    well_formed = all(
+        type(start) is int and type(end) is int and len(digest) == 32
+        for (start, end), digest in nodes.items()
+    )
+    if len(nodes) != len(listed) or not well_formed:
+        raise BundleRejected("inclusion_proof.json names a range twice or holds a bad node")
+    return nodes
 
 
-_PATH_KEY = b',"inclusion_path":["'
-_JSON = json.JSONDecoder()
+def root_from_leaves(size: int, runs: Sequence[Run], proof: ProofNodes) -> bytes:
+    """``MTH(D[0:size])`` recomputed bottom-up from runs of consecutive leaf hashes (at least
+    one) and the proof's nodes, each of which must be used exactly once.
+
+    A level's nodes pair up left to right; the last one of an odd count rises alone (so the
+    tree is RFC 9162's); a node that the leaves do not give comes from the proof, by the
+    leaves it covers.
+
+    Raises:
+        BundleRejected: when the proof lacks a node or holds one that is not needed.
+    """
+    unused = dict(proof)
+    level, count, current = 0, size, list(runs)
+
+    def sibling(index: int) -> bytes:
+        start = index << level
+        covered = (start, min(start + (1 << level), size))
+        found = unused.pop(covered, None)
+        if found is None:
+            raise BundleRejected(
+                f"the events' inclusion proof fails: inclusion_proof.json lacks the node of "
+                f"leaves [{covered[0]}, {covered[1]})"
+            )
+        return found
+
+    while count > 1:
+        current = _rise(current, count, sibling)
+        level, count = level + 1, (count + 1) >> 1
+    if unused:
+        start, end = min(unused)
+        raise BundleRejected(
+            f"the events' inclusion proof fails: inclusion_proof.json holds a node no event "
+            f"needs, of leaves [{start}, {end})"
+        )
+    return current[0][1][0]
+
+
+def _rise(runs: Sequence[Run], count: int, sibling: Callable[[int], bytes]) -> list[Run]:
+    """The runs one level up, from the runs of a level of ``count`` nodes."""
+    sha256 = hashlib.sha256
+    risen: list[Run] = []
+    for start, hashes in runs:
+        end = start + len(hashes)
+        parents = [sha256(b"\x01" + sibling(start - 1) + hashes[0]).digest()] if start & 1 else []
+        odd = (end - start - (start & 1)) & 1
+        paired = hashes[start & 1 : len(hashes) - odd]
+        parents += [
+            sha256(b"\x01" + left + right).digest()
+            for left, right in zip(paired[0::2], paired[1::2], strict=True)
+        ]
+        if odd:
+            last = hashes[-1]
+            parents.append(last if end == count else sha256(b"\x01" + last + sibling(end)).digest())
+        up = start >> 1
+        if risen and risen[-1][0] + len(risen[-1][1]) == up:
+            risen[-1][1].extend(parents)
+        else:
+            risen.append((up, parents))
+    return risen
+
+
+_PAYLOAD_KEY = ',"payload":'
+# The C scanner that json.loads runs; typeshed types its context as the scanner itself.
+_SCAN: Callable[[str, int], tuple[Any, int]] = make_scanner(json.JSONDecoder())  # type: ignore[arg-type]
 
 
 def _json_value(text: str) -> Any:
     """The JSON value that is the whole of ``text`` (``json.loads`` without its per-call
     overhead, which is a large share of the time for many short documents)."""
-    value, end = _JSON.raw_decode(text)
+    try:
+        value, end = _SCAN(text, 0)
+    except StopIteration:
+        raise ValueError("not a JSON value") from None
     if end != len(text) and text[end:].strip():
         raise ValueError("extra data after the JSON value")
     return value
 
 
-def _parse_event(line: bytes) -> tuple[dict[str, Any], Sequence[str | bytes]]:
-    """An event record (without its inclusion path) and the path, in hex.
+def _parse_event(line: bytes) -> tuple[dict[str, Any], bool]:
+    """An event record, and whether its payload is its stored state parsed.
 
-    The path, most of a line's bytes, is split off rather than parsed when it is a plain
-    list of strings at the end of the line, as exports write it; the rest of the line is
-    then exactly the record without it.
+    Bundles write the payload last and as the stored state's own text: the line is then the
+    record without its payload, ``,"payload":``, the state and ``}``, so that the state is
+    parsed once and the payload not at all. Any other layout is parsed whole.
     """
-    line = line.rstrip()
-    cut = line.rfind(_PATH_KEY)
-    if cut > 0 and line.endswith(b'"]}') and b"\\" not in line[cut:]:
-        event = _json_value(line[:cut].decode() + "}")
-        return event, line[cut + len(_PATH_KEY) : -3].split(b'","')
-    event = _json_value(line.decode())
-    path = event.pop("inclusion_path")
-    if not isinstance(path, list) or not all(isinstance(step, str) for step in path):
-        raise ValueError("inclusion_path is not a list of hashes")
-    return event, path
+    text = line.decode().strip()
+    cut = text.find(_PAYLOAD_KEY)
+    if cut > 0 and text[-1] == "}":
+        try:
+            head = _json_value(text[:cut] + "}")
+        except ValueError:
+            head = None
+        start = cut + len(_PAYLOAD_KEY)
+        state = head.get("state") if isinstance(head, dict) else None
+        if (
+            isinstance(state, str)
+            and len(text) == start + len(state) + 1
+            and text.startswith(state, start)
+            and "payload" not in head
+        ):
+            head["payload"] = _json_value(state)
+            return head, True
+    event = _json_value(text)
+    if not isinstance(event, dict):
+        raise ValueError("not a JSON object")
+    return event, event["payload"] == _json_value(event["state"])
 
 
-def check_events(lines: Iterable[bytes], size: int, root: bytes) -> list[dict[str, Any]]:
-    """The event records, each checked: payload, chain hash, and inclusion in the tree.
+def check_events(
+    lines: Iterable[bytes], *, size: int, root: bytes, proof: ProofNodes
+) -> list[dict[str, Any]]:
+    """The event records, each checked (payload, chain hash), and all of them together
+    checked to be leaves of the tree ``size``/``root`` with the batch inclusion proof.
 
     Raises:
-        BundleRejected: naming the first event that fails.
+        BundleRejected: naming the first problem.
     """
     collecting = gc.isenabled()
     gc.disable()  # the records only grow; cycle collection passes over them cost a third
     try:
-        return _check_events(lines, size, root)
+        events, runs = _check_events(lines, size)
     finally:
         if collecting:
             gc.enable()
+    if not runs:
+        if proof:
+            raise BundleRejected("inclusion_proof.json holds nodes but no event needs them")
+        return events
+    if root_from_leaves(size, runs, proof) != root:
+        raise BundleRejected(
+            "the events' inclusion proof fails: their leaves with inclusion_proof.json do not "
+            "lead to the checkpoint's root"
+        )
+    return events
 
 
-def _check_events(lines: Iterable[bytes], size: int, root: bytes) -> list[dict[str, Any]]:
-    proofs = InclusionChecker(size, root)
+def _check_events(lines: Iterable[bytes], size: int) -> tuple[list[dict[str, Any]], list[Run]]:
+    """The records, each checked, and their leaf hashes in runs of consecutive leaves."""
+    sha256 = hashlib.sha256
     events: list[dict[str, Any]] = []
+    runs: list[Run] = []
+    run: list[bytes] = []
     last_position, last_leaf = 0, -1
     for number, line in enumerate(lines, start=1):
-        if not line.strip():
+        if not line or line.isspace():
             continue
         try:
-            event, path = _parse_event(line)
+            event, same = _parse_event(line)
             position, leaf_index = int(event["position"]), int(event["leaf_index"])
-            if event["payload"] != _json_value(event["state"]):
-                raise BundleRejected(f"event {position}: its payload is not its stored state")
             entry = bytes.fromhex(event["hash"])
             computed = chain_hash(event)
         except (ValueError, KeyError, TypeError, AttributeError, struct.error) as exc:
             raise BundleRejected(f"events.jsonl line {number} is not an event: {exc}") from None
+        if not same:
+            raise BundleRejected(f"event {position}: its payload is not its stored state")
+        if not 0 <= leaf_index < size:
+            raise BundleRejected(f"event {position}: leaf {leaf_index} is not in the checkpoint")
         if position <= last_position or leaf_index <= last_leaf:
             raise BundleRejected(f"event {position}: events are not in ascending position order")
         if computed != entry:
             raise BundleRejected(f"event {position}: its chain hash does not match its content")
-        if not proofs.check(leaf_index, hashlib.sha256(b"\x00" + entry).digest(), path):
-            raise BundleRejected(
-                f"event {position}: its inclusion proof does not lead to the checkpoint's root"
-            )
+        if leaf_index != last_leaf + 1 or not run:
+            run = []
+            runs.append((leaf_index, run))
+        run.append(sha256(b"\x00" + entry).digest())
         last_position, last_leaf = position, leaf_index
         events.append(event)
-    return events
+    return events, runs
 
 
 # --- Manifest, impact list --------------------------------------------------------------
@@ -337,6 +412,7 @@ BUNDLE_FILES = (
     "impact.csv",
     "report.html",
     "events.jsonl",
+    "inclusion_proof.json",
     "checkpoint.txt",
     "public_key.txt",
     "verify_bundle.py",
@@ -423,8 +499,9 @@ def verify_bundle(directory: Path, fold: ImpactFold) -> str:
     check_manifest(directory)
     name, public_key = read_verifier_key((directory / "public_key.txt").read_text())
     size, root = verify_checkpoint((directory / "checkpoint.txt").read_text(), name, public_key)
+    proof = read_inclusion_proof((directory / "inclusion_proof.json").read_text(), size)
     with (directory / "events.jsonl").open("rb") as lines:
-        events = check_events(lines, size, root)
+        events = check_events(lines, size=size, root=root, proof=proof)
     try:
         recall = json.loads((directory / "recall.json").read_bytes())
         stated = json.loads((directory / "impact.json").read_bytes())
