@@ -10,7 +10,7 @@ delivered + bought - sold on - returned - used.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, ClassVar
@@ -41,45 +41,84 @@ class TraceChanges:
     )
 
 
-def _describe(e: Any) -> Entry:
-    if isinstance(e, ev.LotReceived):
-        return e.location, e.supplier, None, e.accepted + e.rejected, e.purchase_order
-    if isinstance(e, ev.ShipmentDispatched):
-        return ",".join(sorted(e.from_locations)), e.consignee, None, e.quantity, e.shipment
-    if isinstance(e, ev.ShipmentDelivered):
-        return None, e.consignee, None, e.quantity, e.shipment
-    if isinstance(e, ev.SalesReported):
-        return None, e.seller, e.buyer, e.quantity, e.reference
-    if isinstance(e, ev.UseReported):
-        return None, e.consignee, None, e.quantity, None
-    if isinstance(e, ev.ReturnReceived):
-        return e.location, e.consignee, None, e.quantity, e.reason
-    if isinstance(e, ev.TransferDispatched):
-        return e.from_location, None, e.to_location, e.quantity, e.transfer
-    if isinstance(e, ev.TransferReceived):
-        return e.location, None, None, e.quantity, e.transfer
-    if isinstance(e, ev.StockHeld | ev.HoldReleased):
-        return None, None, None, sum(e.quantities.values()), e.hold
+def _received(c: TraceChanges, e: ev.LotReceived) -> Entry:
+    return e.location, e.supplier, None, e.accepted + e.rejected, e.purchase_order
+
+
+def _dispatched(c: TraceChanges, e: ev.ShipmentDispatched) -> Entry:
+    c.consignees[(e.originator_id, e.consignee)]["shipped"] += e.quantity
+    return ",".join(sorted(e.from_locations)), e.consignee, None, e.quantity, e.shipment
+
+
+def _delivered(c: TraceChanges, e: ev.ShipmentDelivered) -> Entry:
+    c.consignees[(e.originator_id, e.consignee)]["delivered"] += e.quantity
+    c.flows[(e.originator_id, OWN_STOCK, e.consignee)] += e.quantity
+    return None, e.consignee, None, e.quantity, e.shipment
+
+
+def _sold(c: TraceChanges, e: ev.SalesReported) -> Entry:
+    lot = e.originator_id
+    c.consignees[(lot, e.seller)]["sold_on"] += e.quantity
+    c.consignees[(lot, e.buyer)]["bought"] += e.quantity
+    c.flows[(lot, e.seller, e.buyer)] += e.quantity
+    return None, e.seller, e.buyer, e.quantity, e.reference
+
+
+def _used(c: TraceChanges, e: ev.UseReported) -> Entry:
+    c.consignees[(e.originator_id, e.consignee)]["used"] += e.quantity
+    return None, e.consignee, None, e.quantity, None
+
+
+def _returned(c: TraceChanges, e: ev.ReturnReceived) -> Entry:
+    c.consignees[(e.originator_id, e.consignee)]["returned"] += e.quantity
+    return e.location, e.consignee, None, e.quantity, e.reason
+
+
+def _transfer_out(c: TraceChanges, e: ev.TransferDispatched) -> Entry:
+    return e.from_location, None, e.to_location, e.quantity, e.transfer
+
+
+def _transfer_in(c: TraceChanges, e: ev.TransferReceived) -> Entry:
+    return e.location, None, None, e.quantity, e.transfer
+
+
+def _hold(c: TraceChanges, e: ev.StockHeld | ev.HoldReleased) -> Entry:
+    return None, None, None, sum(e.quantities.values()), e.hold
+
+
+def _opened(c: TraceChanges, e: Any) -> Entry:
+    return None, None, None, None, None
+
+
+def _other(c: TraceChanges, e: Any) -> Entry:
     location = getattr(e, "location", None)
     quantity = getattr(e, "quantity", None) or getattr(e, "change", None)
     return location, None, None, quantity, None
 
 
-def _count(changes: TraceChanges, e: Any) -> None:
-    lot = e.originator_id
-    if isinstance(e, ev.ShipmentDispatched):
-        changes.consignees[(lot, e.consignee)]["shipped"] += e.quantity
-    elif isinstance(e, ev.ShipmentDelivered):
-        changes.consignees[(lot, e.consignee)]["delivered"] += e.quantity
-        changes.flows[(lot, OWN_STOCK, e.consignee)] += e.quantity
-    elif isinstance(e, ev.SalesReported):
-        changes.consignees[(lot, e.seller)]["sold_on"] += e.quantity
-        changes.consignees[(lot, e.buyer)]["bought"] += e.quantity
-        changes.flows[(lot, e.seller, e.buyer)] += e.quantity
-    elif isinstance(e, ev.ReturnReceived):
-        changes.consignees[(lot, e.consignee)]["returned"] += e.quantity
-    elif isinstance(e, ev.UseReported):
-        changes.consignees[(lot, e.consignee)]["used"] += e.quantity
+# One call per event, chosen by its class: what the trace shows of it, and the counters and
+# flows it moves (the hot loop of a rebuild or a replay).
+_ENTRIES: dict[type, Callable[[TraceChanges, Any], Entry]] = {
+    ev.LotOpened: _opened,
+    ev.LotReceived: _received,
+    ev.ShipmentDispatched: _dispatched,
+    ev.ShipmentDelivered: _delivered,
+    ev.SalesReported: _sold,
+    ev.UseReported: _used,
+    ev.ReturnReceived: _returned,
+    ev.TransferDispatched: _transfer_out,
+    ev.TransferReceived: _transfer_in,
+    ev.StockHeld: _hold,
+    ev.HoldReleased: _hold,
+}
+_BY_CLASS: dict[type, Callable[[TraceChanges, Any], Entry]] = {}
+
+
+def _entry_for(kind: type) -> Callable[[TraceChanges, Any], Entry]:
+    """The entry of the nearest listed base class (aggregates subclass their events)."""
+    entry = next((_ENTRIES[base] for base in kind.__mro__ if base in _ENTRIES), _other)
+    _BY_CLASS[kind] = entry
+    return entry
 
 
 _ENTRY_TYPES = (
@@ -104,18 +143,17 @@ class LotTrace(ReadModel[TraceChanges]):
     def fold(self, events: Sequence[PositionedEvent]) -> TraceChanges:
         """Entries for every event; flow and counter deltas for channel movements."""
         changes = TraceChanges()
+        append = changes.entries.append
         for item in events:
             event = item.event
-            location, party, counterparty, quantity, reference = (
-                (None, None, None, None, None) if isinstance(event, ev.LotOpened)
-                else _describe(event)
-            )  # fmt: skip
-            changes.entries.append(
-                (item.position, event.originator_id, type(event).__name__,
+            kind = type(event)
+            entry = _BY_CLASS.get(kind) or _entry_for(kind)
+            location, party, counterparty, quantity, reference = entry(changes, event)
+            append(
+                (item.position, event.originator_id, kind.__name__,
                  getattr(event, "occurred_at", None), item.recorded_at, location, party,
                  counterparty, quantity, reference)
             )  # fmt: skip
-            _count(changes, event)
         return changes
 
     def write(self, cursor: Cursor[Any], changes: TraceChanges, tables: Mapping[str, str]) -> None:
