@@ -16,7 +16,13 @@ from ledger.commands import Caller
 from ledger.domain.credit_rules import BUCKETS
 from ledger.store.database import Database
 from projections.collections import credit_customers
-from projections.receivable_reports import CustomerReceivables, Totals, receivables_as_of, totals
+from projections.receivable_reports import (
+    EARLIEST_REPORT_DAY,
+    CustomerReceivables,
+    Totals,
+    receivables_as_of,
+    totals,
+)
 from projections.receivables import Receivables
 
 credit_app = typer.Typer(help="Credit control: the dunning sweep, ageing.", no_args_is_help=True)
@@ -30,9 +36,12 @@ def _day(text: str | None) -> date:
     if text is None:
         return datetime.now(UTC).date()
     try:
-        return date.fromisoformat(text)
+        day = date.fromisoformat(text)
     except ValueError:
         raise fail(f"error: --as-of {text!r} is not a date (YYYY-MM-DD)", 2) from None
+    if day < EARLIEST_REPORT_DAY:
+        raise fail(f"error: --as-of {text} is before {EARLIEST_REPORT_DAY.isoformat()}", 2)
+    return day
 
 
 @contextmanager

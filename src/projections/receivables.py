@@ -4,6 +4,9 @@ Every money event of a ``CreditAccount`` says which invoices it touches, by how 
 their due dates, so the fold needs no state: it turns events into signed lines (``+`` an
 invoice, ``-`` a payment, credit note or write-off) and deltas of the open items. Queries
 on ageing, DSO, provision and totals are in ``projections.receivable_reports``.
+
+The fold also sums the lines per due date and per day, for the tables ageing as of any
+date reads (``projections.receivable_steps``).
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from decimal import Decimal
 from typing import Any, ClassVar
 
@@ -20,8 +24,15 @@ from psycopg import Cursor, sql
 from ledger.domain import credit_events as ev
 from ledger.domain.credit import CreditAccount
 from projections.model import PositionedEvent, ReadModel
+from projections.receivable_steps import (
+    to_units,
+    write_balances,
+    write_dues,
+    write_overdue_lines,
+)
 
 ZERO = Decimal(0)
+TOTAL_KINDS = ("invoice", "payment", "credit_note", "write_off")
 SETTLED_KINDS = {"payment": "paid", "credit_note": "credited", "write_off": "written_off"}
 
 
@@ -47,6 +58,22 @@ class ReceivableChanges:
         default_factory=lambda: defaultdict(lambda: dict.fromkeys(SETTLED_KINDS.values(), ZERO))
     )
     unapplied: dict[str, Decimal] = field(default_factory=lambda: defaultdict(Decimal))
+    dues: dict[tuple[str, date], int] = field(default_factory=lambda: defaultdict(int))
+    """Change of the open amount per (customer, due date), in units of ``AMOUNT_SCALE``."""
+    days: dict[str, dict[date, list[int]]] = field(default_factory=lambda: defaultdict(dict))
+    """Per customer and date: invoiced, paid, credited and written off that day, in units."""
+    overdue: list[tuple[str, date, date, int]] = field(default_factory=list)
+    """Lines recorded after their invoice's due date: customer, due, recorded on, units."""
+
+    def derive_by_date(self) -> None:
+        """Open amounts per due date, totals per day and overdue lines, from the lines."""
+        for _position, _n, customer, _invoice, kind, amount, on, due_on in self.lines:
+            units = to_units(amount)
+            self.dues[(customer, due_on)] += units
+            day = self.days[customer].setdefault(on, [0, 0, 0, 0])
+            day[TOTAL_KINDS.index(kind)] += units if kind == "invoice" else -units
+            if on > due_on:
+                self.overdue.append((customer, due_on, on, units))
 
 
 def _settle(
@@ -78,8 +105,13 @@ class Receivables(ReadModel[ReceivableChanges]):
         "receivable_items",
         "receivable_lines",
         "receivable_invoice_lines",
+        "receivable_dues",
+        "receivable_balances",
+        "receivable_overdue_lines",
     )
-    append_only: ClassVar[frozenset[str]] = frozenset({"receivable_lines"})
+    append_only: ClassVar[frozenset[str]] = frozenset(
+        {"receivable_lines", "receivable_overdue_lines"}
+    )
     topics: ClassVar[frozenset[str]] = credit_topics(
         ev.CreditAccountOpened,
         ev.InvoiceRaised,
@@ -138,6 +170,7 @@ class Receivables(ReadModel[ReceivableChanges]):
             elif isinstance(e, ev.WriteOffDecided) and e.approved:
                 share = {"invoice": e.invoice, "amount": e.amount, "due_on": e.due_on}
                 _settle(changes, item, "write_off", e.decided_on, [share])
+        changes.derive_by_date()
         return changes
 
     def write(
@@ -180,6 +213,9 @@ class Receivables(ReadModel[ReceivableChanges]):
                 for row in changes.lines:
                     copy.write_row(row)
         self._write_deltas(cursor, changes, t)
+        write_dues(cursor, changes.dues, t["receivable_dues"])
+        write_balances(cursor, changes.days, t["receivable_balances"])
+        write_overdue_lines(cursor, changes.overdue, t["receivable_overdue_lines"])
 
     @staticmethod
     def _write_deltas(

@@ -183,6 +183,15 @@ def test_ageing_as_of_a_date_buckets_what_was_open_then(
     assert after["customers"][0]["provision"] == "27.0000"
 
 
+def test_a_report_date_before_1900_is_refused_not_a_server_error(
+    billed: tuple[Desk, str, list[str]],
+) -> None:
+    desk = billed[0]
+    for path in ("/v1/receivables/ageing", "/v1/receivables/totals"):
+        answer = desk.client.get(path, params={"as_of": "0001-01-01"}, headers=bearer(desk.finance))
+        assert_problem(answer, 422, "invalid-request")
+
+
 def test_the_sweep_sends_each_notice_once_renders_letters_and_opens_tasks(
     billed: tuple[Desk, str, list[str]],
 ) -> None:

@@ -42,3 +42,10 @@ def test_a_bad_date_is_one_line_and_exit_2(database: Database) -> None:
     assert result.stderr.strip().splitlines() == [
         "error: --as-of 'May 5th' is not a date (YYYY-MM-DD)"
     ]
+
+
+def test_a_date_before_any_report_can_reach_is_one_line_and_exit_2(database: Database) -> None:
+    result = run_cli("credit", "ageing", "--as-of", "0001-01-01", env=cli_env(database))
+
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == ["error: --as-of 0001-01-01 is before 1900-01-01"]

@@ -166,6 +166,13 @@ def test_rebuilt_credit_read_models_equal_the_live_ones_row_for_row(
         currency="CNY",
         received_on=DAY + timedelta(days=5),
     )
+    ledger.receive_payment(  # after the invoices fell due: an overdue line
+        customer="HOSP-C1",
+        payment="PAY-2",
+        amount=Decimal("100"),
+        currency="CNY",
+        received_on=DAY + timedelta(days=45),
+    )
     ledger.sweep_account(customer="HOSP-C1", as_of=DAY + timedelta(days=70))
     projections = build_projections(database, ledger)
     projections.catch_up()
@@ -174,6 +181,9 @@ def test_rebuilt_credit_read_models_equal_the_live_ones_row_for_row(
         "receivable_items",
         "receivable_lines",
         "receivable_invoice_lines",
+        "receivable_dues",
+        "receivable_balances",
+        "receivable_overdue_lines",
         "sales_orders",
         "dunning_notices",
         "collection_tasks",

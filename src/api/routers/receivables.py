@@ -17,6 +17,7 @@ from api.routers.credit import today
 from api.routers.orders import Code, CreditReaderKey, FinanceKey, Reason, Reference
 from ledger.domain.credit_rules import BUCKETS
 from projections.receivable_reports import (
+    EARLIEST_REPORT_DAY,
     CustomerReceivables,
     Totals,
     open_items,
@@ -103,6 +104,12 @@ def _scope(key: ApiKey, customer: str | None) -> tuple[bool, str | None]:
 
 def _text(values: dict[str, Any]) -> dict[str, Any]:
     return {k: v if v is None or isinstance(v, int | str) else str(v) for k, v in values.items()}
+
+
+ReportDay = Annotated[
+    date | None,
+    Query(ge=EARLIEST_REPORT_DAY, description="As of this date (default today)."),
+]
 
 
 @router.get("/v1/invoices", responses=READ_PROBLEMS)
@@ -222,7 +229,7 @@ def ageing(
     key: CreditReaderKey,
     _caught_up: _CaughtUp,
     reads: ReadsDep,
-    as_of: Annotated[date | None, Query(description="As of this date (default today).")] = None,
+    as_of: ReportDay = None,
     customer: Annotated[str | None, Query(max_length=64)] = None,
 ) -> dict[str, Any]:
     """Ageing buckets, DSO and bad-debt provision per customer, and totals per currency."""
@@ -245,7 +252,7 @@ def receivable_totals(
     _caught_up: _CaughtUp,
     reads: ReadsDep,
     by: Annotated[Literal["customer", "region", "product"], Query()] = "customer",
-    as_of: Annotated[date | None, Query(description="As of this date (default today).")] = None,
+    as_of: ReportDay = None,
 ) -> dict[str, Any]:
     """Totals by customer, region or product (invoiced units and amounts) as of a date."""
     day = as_of or today()
