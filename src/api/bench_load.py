@@ -22,6 +22,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections import Counter, defaultdict
 from collections.abc import Mapping
@@ -340,7 +341,9 @@ def bench_load(
         with scratch.connect(autocommit=True) as conn:
             token = issue_key(conn, role=Role.OPERATOR, name="load").token
             finance = issue_key(conn, role=Role.FINANCE, name="load finance").token
-        server = ServeProcess(server_environment(scratch), port=free_port())
+        # The server's own output is kept, so that an error answer can be explained.
+        log = Path(tempfile.gettempdir()) / f"ledger-load-{scratch.schema}.log"
+        server = ServeProcess(server_environment(scratch), port=free_port(), log=log)
         server.start()
         try:
             gtin = _prepare(server, token, finance)
@@ -352,7 +355,7 @@ def bench_load(
             catch_up = _caught_up_after(scratch)
         finally:
             server.stop()
-        return _report(
+        report = _report(
             tally,
             lags,
             elapsed=elapsed,
@@ -361,6 +364,8 @@ def bench_load(
             clients=clients,
             server=server_version(scratch),
         )
+    report["server_log"] = str(log)
+    return report
 
 
 def _report(

@@ -15,9 +15,10 @@ from decimal import Decimal
 from typing import Any, ClassVar, cast
 from uuid import UUID
 
-from eventsourcing.application import Application, ProcessingEvent
+from eventsourcing.application import Application, ProcessingEvent, Repository
 from eventsourcing.domain import Aggregate, DomainEventProtocol, MutableOrImmutableAggregate
 from eventsourcing.persistence import IntegrityError, JSONTranscoder, Recording, Transcoder
+from eventsourcing.utils import strtobool
 
 from ledger.commands import SYSTEM, Caller, CommandOutcome, Decision
 from ledger.credit import CreditOperations
@@ -36,6 +37,7 @@ from ledger.domain.values import Gtin, PartyRole, RiskClass, StockStatus, Storag
 from ledger.movements import StockMovements, arguments_of
 from ledger.recalls import RecallOperations
 from ledger.store.commands import CommandAlreadyRecorded, CommandRecord, StoredCommand
+from ledger.store.repository import AggregateRepository
 from ledger.transcodings import DateAsISO, EnumAsValue, LedgerTranscoder
 
 __all__ = ["SYSTEM", "Caller", "CommandOutcome", "Decision", "Ledger"]
@@ -70,6 +72,20 @@ class Ledger(CreditOperations, RecallOperations, StockMovements, Application[UUI
     def __init__(self, env: Mapping[str, str] | None = None) -> None:
         self._saved_listeners: list[Callable[[int], None]] = []
         super().__init__(env)
+
+    def construct_repository(self) -> Repository[UUID]:
+        """The library's repository, with loads of one cached aggregate serialised."""
+        maxsize = self.env.get(self.AGGREGATE_CACHE_MAXSIZE)
+        return AggregateRepository(
+            event_store=self.events,
+            snapshot_store=self.snapshots,
+            cache_maxsize=int(maxsize) if maxsize else None,
+            fastforward=strtobool(self.env.get(self.AGGREGATE_CACHE_FASTFORWARD, "y")),
+            fastforward_skipping=strtobool(
+                self.env.get(self.AGGREGATE_CACHE_FASTFORWARD_SKIPPING, "n")
+            ),
+            deepcopy_from_cache=strtobool(self.env.get(self.DEEPCOPY_FROM_AGGREGATE_CACHE, "y")),
+        )
 
     def construct_transcoder(self) -> Transcoder:
         """The library's JSON format with a faster encoder (see ``LedgerTranscoder``)."""
