@@ -6,8 +6,10 @@ scrapping, temperature); the moves of lots' units are in ``ledger.movements``.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import random
+import threading
 import time
 from collections.abc import Callable, Mapping
 from datetime import datetime
@@ -55,6 +57,7 @@ DOMAIN_ENUMS: tuple[type[Any], ...] = (
 # (so that the losers of one race do not meet again) and growing, up to a ceiling.
 _BACKOFF_SECONDS = 0.002
 _BACKOFF_CEILING_SECONDS = 0.2
+_TURN_STRIPES = 64
 
 
 class Ledger(CreditOperations, RecallOperations, StockMovements, Application[UUID]):
@@ -71,6 +74,9 @@ class Ledger(CreditOperations, RecallOperations, StockMovements, Application[UUI
 
     def __init__(self, env: Mapping[str, str] | None = None) -> None:
         self._saved_listeners: list[Callable[[int], None]] = []
+        # Commands on one busy aggregate (orders on one credit account) take turns inside
+        # this process instead of racing and retrying; other processes still race.
+        self._turns = tuple(threading.Lock() for _ in range(_TURN_STRIPES))
         super().__init__(env)
 
     def construct_repository(self) -> Repository[UUID]:
@@ -354,6 +360,7 @@ class Ledger(CreditOperations, RecallOperations, StockMovements, Application[UUI
         *,
         on_duplicate: Callable[[], LedgerError] | None = None,
         retries: int = 0,
+        one_at_a_time: UUID | None = None,
     ) -> CommandOutcome:
         """Decide, then save the decision's events with the command's idempotency record.
 
@@ -365,12 +372,20 @@ class Ledger(CreditOperations, RecallOperations, StockMovements, Application[UUI
                 exists, for commands that create an aggregate only once (registrations).
             retries: for commands that change existing aggregates: how many times to decide
                 again on fresh state after losing such a race, before ``ConcurrentUpdate``.
+            one_at_a_time: an aggregate the command always changes: this process runs such
+                commands one at a time per aggregate, so they do not lose races to each other.
         """
         key = caller.idempotency_key
+        turn = (
+            self._turns[hash(one_at_a_time) % _TURN_STRIPES]
+            if one_at_a_time is not None
+            else contextlib.nullcontext()
+        )
         try:
-            outcome, recordings = self._decide_and_save(
-                command, arguments, caller, decide, on_duplicate=on_duplicate, retries=retries
-            )
+            with turn:
+                outcome, recordings = self._decide_and_save(
+                    command, arguments, caller, decide, on_duplicate=on_duplicate, retries=retries
+                )
         except (LedgerError, CommandAlreadyRecorded):
             if key is None:
                 raise

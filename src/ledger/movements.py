@@ -73,6 +73,7 @@ class StockMovements:
         *,
         on_duplicate: Callable[[], LedgerError] | None = None,
         retries: int = 0,
+        one_at_a_time: UUID | None = None,
     ) -> CommandOutcome:
         raise NotImplementedError  # provided by Ledger
 

@@ -272,7 +272,14 @@ class OrderOperations(StockMovements):
             )
             return [placed, account], _check_outcome(placed, account)
 
-        return self._execute("place_order", arguments, caller, decide, retries=CREDIT_RETRIES)
+        return self._execute(
+            "place_order",
+            arguments,
+            caller,
+            decide,
+            retries=CREDIT_RETRIES,
+            one_at_a_time=credit_account_id(customer.strip()),
+        )
 
     def review_order(
         self, *, order: str, approve: bool, reason: str, caller: Caller = SYSTEM

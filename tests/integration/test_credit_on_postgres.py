@@ -8,9 +8,12 @@ import time
 from datetime import date, timedelta
 from decimal import Decimal
 
-from api.bootstrap import build_projections, open_services
+import pytest
+
+from api.bootstrap import build_ledger, build_projections, open_services
 from api.credit_sweeper import SweepSettings, start_credit_sweeper
 from credit_story import AT, DAY, open_account, place, set_up_channel, ship
+from ledger import orders
 from ledger.application import Ledger
 from ledger.domain.values import ShipmentLine
 from ledger.settings import Settings
@@ -44,6 +47,64 @@ def test_two_orders_in_parallel_within_the_limit_alone_but_not_together_approve_
     assert held["figures"]["exposure"] == "1200.00"  # type: ignore[index]
     account = ledger.credit_account("HOSP-R")
     assert account.open_orders == Decimal("1200.00")
+
+
+def test_two_processes_racing_on_one_account_approve_only_one_by_its_version(
+    ledger: Ledger, database: Database
+) -> None:
+    # A second Ledger on the same database stands for another API process: the two do not
+    # share the in-process turns, so only the account's version decides the race.
+    other = build_ledger(Settings(pool_size=2), database)
+    try:
+        gtin, _ = set_up_channel(ledger, customers=("HOSP-R2",))
+        open_account(ledger, "HOSP-R2", limit="1000")
+        outcomes: list[dict[str, object]] = []
+        start = threading.Barrier(2)
+
+        def order(app: Ledger, number: int) -> None:
+            start.wait()
+            outcomes.append(place(app, f"SO-RACE2-{number}", "HOSP-R2", gtin, 6, "100"))
+
+        threads = [
+            threading.Thread(target=order, args=(app, n)) for n, app in ((1, ledger), (2, other))
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        other.close()
+
+    assert sorted(str(outcome["outcome"]) for outcome in outcomes) == ["approved", "held"]
+    assert ledger.credit_account("HOSP-R2").open_orders == Decimal("1200.00")
+
+
+def test_orders_on_one_account_take_turns_in_one_process_and_never_lose_a_race(
+    ledger: Ledger, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # With no retries at all, any lost race would be a ConcurrentUpdate.
+    monkeypatch.setattr(orders, "CREDIT_RETRIES", 0)
+    gtin, _ = set_up_channel(ledger, customers=("HOSP-BUSY",))
+    open_account(ledger, "HOSP-BUSY", limit="1000000")
+    failures: list[Exception] = []
+    start = threading.Barrier(6)
+
+    def orders_of(client: int) -> None:
+        start.wait()
+        for n in range(5):
+            try:
+                place(ledger, f"SO-BUSY-{client}-{n}", "HOSP-BUSY", gtin, 1, "10")
+            except Exception as exc:
+                failures.append(exc)
+
+    threads = [threading.Thread(target=orders_of, args=(c,)) for c in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert failures == []
+    assert ledger.credit_account("HOSP-BUSY").open_orders == Decimal("300.00")
 
 
 def test_shipping_an_order_moves_its_lots_and_raises_its_invoice_in_one_save(
