@@ -53,6 +53,21 @@ MIX: Mapping[str, int] = {
     "orders_query": 5,
     "events_page": 10,
 }
+
+
+def parse_mix(text: str) -> dict[str, int]:
+    """A mix written ``kind=weight,…`` (kinds of ``MIX``); raises ValueError, saying why."""
+    mix: dict[str, int] = {}
+    for part in text.split(","):
+        kind, _, weight = part.strip().partition("=")
+        if kind not in MIX:
+            raise ValueError(f"unknown request kind {kind!r} (known: {', '.join(MIX)})")
+        if not weight.isdigit() or int(weight) == 0:
+            raise ValueError(f"the weight of {kind} must be a positive whole number")
+        mix[kind] = int(weight)
+    return mix
+
+
 _LAG_SQL = (
     "SELECT (SELECT coalesce(max(notification_id), 0) FROM ledger_events)"
     " - coalesce(min(position), 0) FROM ledger_projection_positions"
@@ -176,8 +191,17 @@ def _acceptable(status: str) -> bool:
 class LoadClient:
     """One client of the mix: its own lots, so that its shipments never run short."""
 
-    def __init__(self, http: httpx2.AsyncClient, tally: LoadTally, *, number: int, gtin: str):
+    def __init__(
+        self,
+        http: httpx2.AsyncClient,
+        tally: LoadTally,
+        *,
+        number: int,
+        gtin: str,
+        mix: Mapping[str, int] = MIX,
+    ):
         self.http = http
+        self.mix = mix
         self.tally = tally
         self.number = number
         self.gtin = gtin
@@ -187,7 +211,7 @@ class LoadClient:
 
     async def run(self, until: float) -> None:
         """Send requests back to back until the monotonic clock reaches ``until``."""
-        kinds, weights = list(MIX), list(MIX.values())
+        kinds, weights = list(self.mix), list(self.mix.values())
         while time.monotonic() < until:
             kind = self.random.choices(kinds, weights)[0]
             if kind in {"shipment", "put_away", "lot_query"} and not self.lots:
@@ -275,7 +299,14 @@ async def _watch_lag(database: Database, stop: asyncio.Event, samples: list[int]
 
 
 async def _drive(
-    server: ServeProcess, database: Database, *, token: str, gtin: str, clients: int, seconds: float
+    server: ServeProcess,
+    database: Database,
+    *,
+    token: str,
+    gtin: str,
+    clients: int,
+    seconds: float,
+    mix: Mapping[str, int],
 ) -> tuple[LoadTally, list[int], float]:
     tally = LoadTally()
     lags: list[int] = []
@@ -289,7 +320,10 @@ async def _drive(
         began = time.monotonic()
         until = began + seconds
         await asyncio.gather(
-            *(LoadClient(http, tally, number=n, gtin=gtin).run(until) for n in range(clients))
+            *(
+                LoadClient(http, tally, number=n, gtin=gtin, mix=mix).run(until)
+                for n in range(clients)
+            )
         )
         elapsed = time.monotonic() - began
         stop.set()
@@ -334,7 +368,12 @@ def _caught_up_after(database: Database, *, timeout: float = 120.0) -> float:
 
 
 def bench_load(
-    database: Database, migrations_dir: Any, *, seconds: float, clients: int
+    database: Database,
+    migrations_dir: Any,
+    *,
+    seconds: float,
+    clients: int,
+    mix: Mapping[str, int] = MIX,
 ) -> dict[str, Any]:
     """Run the mix for ``seconds`` with ``clients`` concurrent clients; the report."""
     with scratch_schema(database, migrations_dir) as scratch:
@@ -349,7 +388,15 @@ def bench_load(
             gtin = _prepare(server, token, finance)
             rss_before = server.rss_bytes()
             tally, lags, elapsed = asyncio.run(
-                _drive(server, scratch, token=token, gtin=gtin, clients=clients, seconds=seconds)
+                _drive(
+                    server,
+                    scratch,
+                    token=token,
+                    gtin=gtin,
+                    clients=clients,
+                    seconds=seconds,
+                    mix=mix,
+                )
             )
             rss_after = server.rss_bytes()
             catch_up = _caught_up_after(scratch)
@@ -365,6 +412,7 @@ def bench_load(
             server=server_version(scratch),
         )
     report["server_log"] = str(log)
+    report["mix"] = dict(mix)
     return report
 
 

@@ -11,7 +11,7 @@ from rich.progress import Progress
 
 from api import bench as api_bench
 from api.bootstrap import build_ledger
-from api.console import JsonFlag, emit, err, ledger_database
+from api.console import JsonFlag, emit, err, fail, ledger_database
 from ledger import bench
 from projections import bench_credit
 
@@ -121,14 +121,22 @@ def bench_events_page(
 def bench_load(
     seconds: Annotated[float, typer.Option(min=1, help="How long the mix runs.")] = 300,
     clients: Annotated[int, typer.Option(min=1, help="Concurrent clients.")] = 8,
+    mix: Annotated[
+        str | None,
+        typer.Option(help="Request kinds and weights, e.g. place_order=10,shipment=3."),
+    ] = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Mixed writes and queries against `ledger serve` for a while: rate, latency, memory, lag."""
     from api import bench_load as load  # the asyncio client is loaded only for this command
 
+    try:
+        weights = load.MIX if mix is None else load.parse_mix(mix)
+    except ValueError as exc:
+        raise fail(f"error: --mix: {exc}", 2) from None
     with ledger_database() as (settings, database):
         result = load.bench_load(
-            database, settings.migrations_dir, seconds=seconds, clients=clients
+            database, settings.migrations_dir, seconds=seconds, clients=clients, mix=weights
         )
     emit(
         as_json,
