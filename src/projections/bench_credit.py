@@ -7,6 +7,7 @@ import time
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 from psycopg import sql
@@ -15,6 +16,7 @@ from ledger.application import Ledger
 from ledger.bench import percentile, scratch_schema, server_version
 from ledger.domain.order import OrderLine
 from ledger.domain.values import PartyRole, RiskClass, gs1_check_digit
+from ledger.settings import Settings
 from ledger.store.database import Database
 from projections.receivable_reports import receivables_as_of
 
@@ -172,42 +174,24 @@ WHERE a.customer = t.customer
 # What is open per due date, the running-total steps and the overdue lines, from the lines
 # in hundredths (``AMOUNT_SCALE``), as the writer keeps them; the migration that added the
 # tables fills them the same way.
-_FILL_BY_DATE = (
-    """
-INSERT INTO receivable_dues (customer, due_on, until_on, open, running)
-SELECT customer, due_on, lead(due_on) OVER w, open, sum(open) OVER w
-FROM (
-    SELECT customer, due_on, sum(amount * 100)::bigint AS open FROM receivable_lines
-    GROUP BY customer, due_on HAVING sum(amount) <> 0
-) AS dues
-WINDOW w AS (PARTITION BY customer ORDER BY due_on)
-ORDER BY due_on
-""",
-    """
-INSERT INTO receivable_balances (customer, from_on, until_on, invoiced, paid, credited,
-                                 written_off)
-SELECT customer, occurred_on, lead(occurred_on) OVER w,
-       sum(invoiced) OVER w, sum(paid) OVER w, sum(credited) OVER w, sum(written_off) OVER w
-FROM (
-    SELECT customer, occurred_on,
-        coalesce(sum(amount * 100) FILTER (WHERE kind = 'invoice'), 0)::bigint AS invoiced,
-        coalesce(-sum(amount * 100) FILTER (WHERE kind = 'payment'), 0)::bigint AS paid,
-        coalesce(-sum(amount * 100) FILTER (WHERE kind = 'credit_note'), 0)::bigint AS credited,
-        coalesce(-sum(amount * 100) FILTER (WHERE kind = 'write_off'), 0)::bigint AS written_off
-    FROM receivable_lines GROUP BY customer, occurred_on
-) AS days
-WINDOW w AS (PARTITION BY customer ORDER BY occurred_on)
-ORDER BY occurred_on, customer
-""",
-    """
-INSERT INTO receivable_overdue_lines (customer, due_on, occurred_on, amount)
-SELECT customer, due_on, occurred_on, (amount * 100)::bigint FROM receivable_lines
-WHERE occurred_on > due_on ORDER BY occurred_on
-""",
-)
+_AGEING_MIGRATION = "0013_receivable_ageing.sql"
+_FILL_FROM = "-- From the lines already folded"
 
 
-def fill_receivables(database: Database, *, customers: int, invoices: int) -> int:
+def ageing_fill_statements(migrations_dir: Path) -> list[str]:
+    """The statements with which migration 0013 fills the tables ageing reads from the
+    lines already folded: the benchmark's fill runs the same ones."""
+    text = (Path(migrations_dir) / _AGEING_MIGRATION).read_text()
+    at = text.find(_FILL_FROM)
+    if at < 0:
+        raise ValueError(f"{_AGEING_MIGRATION} no longer has its fill statements")
+    body = "\n".join(line for line in text[at:].splitlines() if not line.startswith("--"))
+    return [statement.strip() for statement in body.split(";") if statement.strip()]
+
+
+def fill_receivables(
+    database: Database, *, customers: int, invoices: int, migrations_dir: Path | None = None
+) -> int:
     """Fill the receivables tables of ``database`` with ``invoices`` invoice lines over
     ``customers`` accounts and payments of two thirds of them (set-based, in the server),
     and the tables ageing reads from them; returns the number of receivable lines."""
@@ -223,8 +207,8 @@ def fill_receivables(database: Database, *, customers: int, invoices: int) -> in
         conn.execute(sql.SQL(_FILL_PAYMENTS).format(lines=lines), params)
         conn.execute(_FILL_ITEMS)
         conn.execute(_FILL_TOTALS)
-        for statement in _FILL_BY_DATE:
-            conn.execute(statement)
+        for statement in ageing_fill_statements(migrations_dir or Settings().migrations_dir):
+            conn.execute(statement.encode())
         conn.commit()
         row = conn.execute("SELECT count(*) FROM receivable_lines").fetchone()
     with database.connect(autocommit=True) as conn:
@@ -248,7 +232,9 @@ def bench_ageing(
     one-sum-per-customer over the lines."""
     with scratch_schema(database, migrations_dir) as scratch:
         began = time.perf_counter()
-        lines = fill_receivables(scratch, customers=customers, invoices=invoices)
+        lines = fill_receivables(
+            scratch, customers=customers, invoices=invoices, migrations_dir=Path(migrations_dir)
+        )
         fill_s = time.perf_counter() - began
         days = [date(2025, 1, 1) + timedelta(days=30 + (300 * n) // repeat) for n in range(repeat)]
         report, raw = [], []

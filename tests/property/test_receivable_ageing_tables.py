@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from conftest import fresh_database
 from ledger.settings import Settings
 from ledger.store.database import Database
-from projections.bench_credit import fill_receivables
+from projections.bench_credit import ageing_fill_statements, fill_receivables
 from projections.receivable_reports import receivables_as_of
 from projections.receivable_steps import balance_steps, due_steps, to_units
 from projections.receivables import ReceivableChanges, Receivables
@@ -238,12 +238,7 @@ def test_the_migration_fills_the_tables_from_the_lines_as_the_writer_keeps_them(
         ("write_off", 0, 60_000, 95, -65),
         ("payment", 0, 2_000, 12, 38),  # recorded after later ones, dated before them
     ]
-    migration = (Settings().migrations_dir / "0013_receivable_ageing.sql").read_text()
-    statements = [
-        "\n".join(ln for ln in part.splitlines() if not ln.startswith("--")).strip()
-        for part in migration.split(";")
-    ]
-    fills = [statement for statement in statements if statement.startswith("INSERT INTO")]
+    fills = ageing_fill_statements(Settings().migrations_dir)
     tables = ("receivable_dues", "receivable_balances", "receivable_overdue_lines")
     with fresh_database(server) as database:
         _write(database, _rows(lines, ("HOSP-M1", "HOSP-M2"), 1), [2, 3])
@@ -252,9 +247,9 @@ def test_the_migration_fills_the_tables_from_the_lines_as_the_writer_keeps_them(
             for table in tables:
                 conn.execute(f"DELETE FROM {table}")
             for statement in fills:
-                conn.execute(statement)
+                conn.execute(statement.encode())
             filled = {t: sorted(conn.execute(f"SELECT * FROM {t}").fetchall()) for t in tables}
-    assert len(fills) == len(tables)
+    assert [fill.split()[2] for fill in fills] == list(tables)
     assert all(kept.values()) and filled == kept
 
 
