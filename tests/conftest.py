@@ -20,7 +20,7 @@ from hypothesis import HealthCheck, settings
 from psycopg import sql
 
 from api.bootstrap import build_ledger
-from ledger.application import Ledger
+from ledger.application.ledger import Ledger
 from ledger.domain.values import RiskClass, gs1_check_digit
 from ledger.settings import Settings
 from ledger.store.database import Database, open_database

@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 
 from conftest import register_products
-from ledger.application import Ledger
+from ledger.application.ledger import Ledger
 from ledger.domain.order import OrderLine
 from ledger.domain.values import PartyRole, ShipmentLine
 

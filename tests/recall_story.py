@@ -12,8 +12,8 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from conftest import register_products
-from ledger.application import Ledger
-from ledger.domain.recall_rules import Jurisdiction, RecallLevel
+from ledger.application.ledger import Ledger
+from ledger.domain.recall.rules import Jurisdiction, RecallLevel
 from ledger.domain.values import PartyRole, ShipmentLine
 
 T0 = datetime(2026, 3, 2, 8, tzinfo=UTC)

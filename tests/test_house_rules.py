@@ -12,8 +12,9 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 DOMAIN = REPO / "src" / "ledger" / "domain"
 ALLOWED_OUTSIDE_STDLIB = ("eventsourcing.domain", "ledger.domain")
-# biip is a pure GS1 barcode parser (no I/O); only the UDI reader uses it.
-ALLOWED_IN_FILE = {"udi.py": ("biip",)}
+# biip is a pure GS1 barcode parser (no I/O); only the UDI reader uses it. The library's
+# topic registry keeps moved event classes under the names they were stored with.
+ALLOWED_IN_FILE = {"udi.py": ("biip",), "topics.py": ("eventsourcing.utils",)}
 
 
 def tool(name: str) -> str:
@@ -64,7 +65,9 @@ def allowed(module: str, file_name: str = "") -> bool:
     return any(module == ok or module.startswith(ok + ".") for ok in ALLOWED_OUTSIDE_STDLIB + extra)
 
 
-@pytest.mark.parametrize("path", sorted(DOMAIN.glob("*.py")), ids=lambda path: path.name)
+@pytest.mark.parametrize(
+    "path", sorted(DOMAIN.rglob("*.py")), ids=lambda path: str(path.relative_to(DOMAIN))
+)
 def test_the_domain_imports_only_the_standard_library_and_the_librarys_domain(
     path: Path,
 ) -> None:
@@ -87,4 +90,4 @@ def test_the_import_rule_would_catch_infrastructure_in_the_domain() -> None:
 
 
 def test_the_domain_package_has_modules_to_check() -> None:
-    assert {path.name for path in DOMAIN.glob("*.py")} >= {"product.py", "party.py", "values.py"}
+    assert {path.name for path in DOMAIN.rglob("*.py")} >= {"product.py", "party.py", "values.py"}

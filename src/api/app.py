@@ -34,7 +34,7 @@ from api.routers import (
     stock,
 )
 from api.settings import ApiSettings
-from ledger.checkpointer import configured_signing_key, start_checkpointer
+from ledger.integrity.checkpointer import configured_signing_key, start_checkpointer
 from ledger.settings import Settings
 from ledger.store.database import Database
 

@@ -9,8 +9,8 @@ import psycopg
 from eventsourcing.utils import get_topic
 from psycopg_pool import ConnectionPool
 
-from ledger.application import Ledger
-from ledger.domain.recall_rules import WorkingCalendar
+from ledger.application.ledger import Ledger
+from ledger.domain.recall.rules import WorkingCalendar
 from ledger.settings import Settings
 from ledger.store.database import CONNECT_TIMEOUT_SECONDS, Database, open_database
 from ledger.store.limits import bound_waits, statement_timeout_option

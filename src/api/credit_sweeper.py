@@ -15,7 +15,7 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from api.bootstrap import Services
-from ledger.commands import Caller
+from ledger.application.commands import Caller
 from projections.collections import credit_customers
 from projections.receivables import Receivables
 

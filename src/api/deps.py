@@ -18,8 +18,8 @@ from api.errors import (
     ReadModelBehind,
 )
 from api.keys import READ_ONLY_ROLES, ApiKey, Role, authenticate
-from ledger.application import Ledger
-from ledger.commands import Caller
+from ledger.application.commands import Caller
+from ledger.application.ledger import Ledger
 from projections.runner import Projections
 
 MAX_IDEMPOTENCY_KEY_LENGTH = 255

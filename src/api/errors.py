@@ -27,7 +27,8 @@ from starlette.exceptions import HTTPException
 from starlette.responses import Response
 from starlette.types import Scope
 
-from ledger.domain.credit_errors import (
+from ledger.application.recalls import UnknownRecall
+from ledger.domain.credit.errors import (
     NothingPending,
     OrderNotInState,
     OverAllocation,
@@ -58,14 +59,13 @@ from ledger.domain.errors import (
     UnknownParty,
     UnknownProduct,
 )
-from ledger.domain.recall import (
+from ledger.domain.recall.aggregate import (
     AlreadyAcknowledged,
     NoNoticeSent,
     NoticeAlreadySent,
     RecallNotOpen,
     RecallNotResolved,
 )
-from ledger.recalls import UnknownRecall
 from ledger.store.errors import DatabaseBusy
 
 PROBLEM_BASE = "https://ledger.example/problems/"

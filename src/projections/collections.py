@@ -12,9 +12,9 @@ from typing import Any, ClassVar
 from eventsourcing.utils import get_topic
 from psycopg import Cursor, sql
 
-from ledger.domain import credit_events as ev
 from ledger.domain import order as orders
-from ledger.domain.credit_rules import CreditOutcome
+from ledger.domain.credit import events as ev
+from ledger.domain.credit.rules import CreditOutcome
 from ledger.domain.order import SalesOrder
 from projections.model import PositionedEvent, ReadModel
 from projections.receivables import credit_topics

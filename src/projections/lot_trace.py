@@ -18,7 +18,7 @@ from uuid import UUID
 
 from psycopg import Cursor, sql
 
-from ledger.domain import lot_events as ev
+from ledger.domain.lot import events as ev
 from projections.model import PositionedEvent, ReadModel
 from projections.stock import StockLine, lot_topics
 

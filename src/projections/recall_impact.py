@@ -17,8 +17,8 @@ from uuid import UUID
 from eventsourcing.utils import get_topic
 from psycopg import Cursor, sql
 
-from ledger.domain.recall import Recall, RecallInitiated, RecallStatus
-from ledger.recall_impact_fold import CONSIGNEE_COUNTERS, LOT_COUNTERS, assemble, iso
+from ledger.domain.recall.aggregate import Recall, RecallInitiated, RecallStatus
+from ledger.integrity.evidence.impact_fold import CONSIGNEE_COUNTERS, LOT_COUNTERS, assemble, iso
 from projections.model import PositionedEvent, ReadModel
 
 STEPS = (

@@ -18,7 +18,7 @@ from typing import Any, Literal
 
 from psycopg import Cursor
 
-from ledger.domain.credit_rules import BUCKETS, PROVISION_RATES
+from ledger.domain.credit.rules import BUCKETS, PROVISION_RATES
 from ledger.domain.money import CURRENCY_PLACES, round_money
 from projections.receivable_steps import AMOUNT_SCALE
 

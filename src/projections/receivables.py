@@ -21,8 +21,8 @@ from typing import Any, ClassVar
 from eventsourcing.utils import get_topic
 from psycopg import Cursor, sql
 
-from ledger.domain import credit_events as ev
-from ledger.domain.credit import CreditAccount
+from ledger.domain.credit import events as ev
+from ledger.domain.credit.account import CreditAccount
 from projections.model import PositionedEvent, ReadModel
 from projections.receivable_steps import (
     to_units,

@@ -18,8 +18,8 @@ from uuid import UUID
 from eventsourcing.utils import get_topic
 from psycopg import Cursor, sql
 
-from ledger.domain import lot_events as ev
-from ledger.domain.lot import Lot
+from ledger.domain.lot import events as ev
+from ledger.domain.lot.aggregate import Lot
 from ledger.domain.values import StockStatus
 from projections.model import PositionedEvent, ReadModel
 

@@ -14,9 +14,9 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from api.keys import Role
-from ledger.checkpoint_note import SigningKey
 from ledger.domain.values import Gtin, product_id
-from ledger.store.checkpoints import latest_checkpoint, sign_checkpoint
+from ledger.integrity.checkpoint_note import SigningKey
+from ledger.integrity.checkpoints import latest_checkpoint, sign_checkpoint
 from ledger.store.database import Database
 
 EVENT_READERS = frozenset({Role.OPERATOR, Role.FINANCE, Role.AUDITOR, Role.REGULATOR})

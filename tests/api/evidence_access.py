@@ -17,9 +17,9 @@ from audit_access import TEST_KEY
 from api.bootstrap import build_ledger, build_projections
 from api.keys import Role
 from ledger.domain.errors import AlreadyRegistered
-from ledger.domain.recall_rules import Jurisdiction, RecallLevel
+from ledger.domain.recall.rules import Jurisdiction, RecallLevel
+from ledger.integrity.checkpoints import sign_checkpoint
 from ledger.settings import Settings
-from ledger.store.checkpoints import sign_checkpoint
 
 EVIDENCE_ALLOWED: dict[tuple[str, str], frozenset[Any]] = {
     ("GET", "/v1/recalls/{recall_id}/evidence"): frozenset({Role.AUDITOR, Role.REGULATOR}),

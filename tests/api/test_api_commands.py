@@ -20,7 +20,7 @@ from api_harness import api_client, bearer
 
 from api.keys import Role
 from conftest import cli_env, run_cli
-from ledger.application import Ledger
+from ledger.application.ledger import Ledger
 from ledger.domain.values import PartyRole
 from ledger.store.database import Database
 

@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 
 from api.keys import Role
 from conftest import register_products, stored_rows
-from ledger.application import Ledger
+from ledger.application.ledger import Ledger
 from ledger.domain.values import PartyRole, party_id
 from ledger.store.database import Database
 

@@ -33,10 +33,10 @@ from fastapi.testclient import TestClient
 
 from api.keys import Role
 from conftest import register_products
-from ledger.application import Ledger
-from ledger.checkpoint_note import SigningKey
+from ledger.application.ledger import Ledger
 from ledger.domain.values import Gtin, lot_id
-from ledger.store.checkpoints import sign_checkpoint
+from ledger.integrity.checkpoint_note import SigningKey
+from ledger.integrity.checkpoints import sign_checkpoint
 from ledger.store.database import Database
 
 KEY = SigningKey("ledger.test/audit", Ed25519PrivateKey.generate())

@@ -14,11 +14,11 @@ import pytest
 from api_harness import api_client, assert_problem, bearer, event_count, issue
 from audit_access import TEST_KEY
 
+from api.bench.evidence import recall_scenario
 from api.bootstrap import build_projections
 from api.keys import Role
-from ledger.application import Ledger
-from ledger.bench_evidence import recall_scenario
-from ledger.store.checkpoints import sign_checkpoint
+from ledger.application.ledger import Ledger
+from ledger.integrity.checkpoints import sign_checkpoint
 from ledger.store.database import Database
 
 needs_read_model = pytest.mark.skipif(

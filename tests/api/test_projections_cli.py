@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 from conftest import cli_env, register_products, run_cli
-from ledger.application import Ledger
+from ledger.application.ledger import Ledger
 from ledger.store.database import Database
 
 MODELS = [

@@ -9,12 +9,12 @@ import stat
 from pathlib import Path
 
 from conftest import cli_env, register_products, run_cli
-from ledger import merkle
-from ledger.application import Ledger
-from ledger.checkpointer import configured_signing_key
-from ledger.demo_audit import with_demo_signing_key
+from ledger.application.ledger import Ledger
+from ledger.demo.signing import with_demo_signing_key
+from ledger.integrity import merkle
+from ledger.integrity.checkpointer import configured_signing_key
+from ledger.integrity.checkpoints import latest_checkpoint
 from ledger.settings import Settings
-from ledger.store.checkpoints import latest_checkpoint
 from ledger.store.database import Database
 
 

@@ -24,7 +24,7 @@ from conftest import (
     stored_rows,
     superuser_connection,
 )
-from ledger.application import Ledger
+from ledger.application.ledger import Ledger
 from ledger.domain.product import Product
 from ledger.domain.values import Gtin, PartyRole, RiskClass
 from ledger.settings import Settings

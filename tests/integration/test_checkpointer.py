@@ -12,11 +12,11 @@ from fastapi.testclient import TestClient
 from api.app import create_app
 from api.settings import ApiSettings
 from conftest import register_products
-from ledger.application import Ledger
-from ledger.checkpoint_note import verify_checkpoint
-from ledger.checkpointer import configured_signing_key
+from ledger.application.ledger import Ledger
+from ledger.integrity.checkpoint_note import verify_checkpoint
+from ledger.integrity.checkpointer import configured_signing_key
+from ledger.integrity.checkpoints import latest_checkpoint
 from ledger.settings import Settings
-from ledger.store.checkpoints import latest_checkpoint
 from ledger.store.database import Database
 
 

@@ -27,18 +27,18 @@ from conftest import (
     stored_rows,
     superuser_connection,
 )
-from ledger import merkle
-from ledger.application import Ledger
-from ledger.checkpoint_note import SigningKey, new_key_file, verify_checkpoint
-from ledger.settings import Settings
-from ledger.store.chain import GENESIS_HASH, event_hash
-from ledger.store.checkpoint_verify import check_checkpoint
-from ledger.store.checkpoints import (
+from ledger.application.ledger import Ledger
+from ledger.integrity import merkle
+from ledger.integrity.checkpoint_note import SigningKey, new_key_file, verify_checkpoint
+from ledger.integrity.checkpoint_verify import check_checkpoint
+from ledger.integrity.checkpoints import (
     consistency_proof,
     extend_tree,
     inclusion_proof,
     sign_checkpoint,
 )
+from ledger.settings import Settings
+from ledger.store.chain import GENESIS_HASH, event_hash
 from ledger.store.database import Database
 from ledger.store.verify import verify_chain
 

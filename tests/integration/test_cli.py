@@ -21,7 +21,7 @@ from conftest import (
     stored_rows,
     superuser_connection,
 )
-from ledger.application import Ledger
+from ledger.application.ledger import Ledger
 from ledger.store.database import Database
 
 UNREACHABLE = "postgresql://nobody@127.0.0.1:1/nowhere"

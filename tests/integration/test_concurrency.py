@@ -9,7 +9,7 @@ from itertools import pairwise
 
 from api.bootstrap import build_ledger
 from conftest import stored_rows, valid_gtin
-from ledger.application import Ledger
+from ledger.application.ledger import Ledger
 from ledger.domain.errors import AlreadyRegistered
 from ledger.domain.product import Product
 from ledger.domain.values import Gtin, RiskClass

@@ -6,7 +6,7 @@ import json
 
 from conftest import cli_env, run_cli
 from credit_story import open_account, place, set_up_channel, ship
-from ledger.application import Ledger
+from ledger.application.ledger import Ledger
 from ledger.store.database import Database
 
 

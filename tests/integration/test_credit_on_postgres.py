@@ -13,8 +13,8 @@ import pytest
 from api.bootstrap import build_ledger, build_projections, open_services
 from api.credit_sweeper import SweepSettings, start_credit_sweeper
 from credit_story import AT, DAY, open_account, place, set_up_channel, ship
-from ledger import orders
-from ledger.application import Ledger
+from ledger.application import orders
+from ledger.application.ledger import Ledger
 from ledger.domain.values import ShipmentLine
 from ledger.settings import Settings
 from ledger.store.database import Database

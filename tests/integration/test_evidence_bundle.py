@@ -16,13 +16,13 @@ from typing import Any
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from api.bench.evidence import bench_bundle, recall_scenario
 from api.bootstrap import build_ledger, build_projections
-from ledger import merkle
-from ledger.application import Ledger
-from ledger.bench_evidence import bench_bundle, recall_scenario
-from ledger.checkpoint_note import SigningKey
-from ledger.evidence.bundle import EvidenceNotPossible, build_bundle
-from ledger.evidence.verifier import BUNDLE_FILES
+from ledger.application.ledger import Ledger
+from ledger.integrity import merkle
+from ledger.integrity.checkpoint_note import SigningKey
+from ledger.integrity.evidence.bundle import EvidenceNotPossible, build_bundle
+from ledger.integrity.evidence.verifier import BUNDLE_FILES
 from ledger.settings import Settings
 from ledger.store.database import Database
 from projections import recall_impact

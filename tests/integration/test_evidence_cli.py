@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
+from api.bench.evidence import recall_scenario
 from api.bootstrap import build_projections
 from conftest import cli_env, run_cli
-from ledger.application import Ledger
-from ledger.bench_evidence import recall_scenario
+from ledger.application.ledger import Ledger
 from ledger.store.database import Database
 
 needs_read_model = pytest.mark.skipif(

@@ -7,7 +7,7 @@ import pytest
 from psycopg import errors, sql
 
 from conftest import register_products, stored_rows
-from ledger.application import Ledger
+from ledger.application.ledger import Ledger
 from ledger.store.database import Database
 from ledger.store.verify import verify_chain
 

@@ -9,7 +9,7 @@ import pytest
 from eventsourcing.persistence import IntegrityError
 
 from conftest import positions, register_products, stored_rows
-from ledger.application import Ledger
+from ledger.application.ledger import Ledger
 from ledger.domain.errors import AlreadyRegistered, InvalidGtin, InvalidValue
 from ledger.domain.party import Party, PartyRegistered
 from ledger.domain.product import Product, ProductRegistered

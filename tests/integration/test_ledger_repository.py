@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ledger.application import Ledger
+from ledger.application.ledger import Ledger
 from ledger.store.repository import AggregateRepository
 
 

@@ -8,8 +8,8 @@ import pytest
 
 from api.bootstrap import build_ledger
 from conftest import fresh_database
-from ledger.demo import load_demo
-from ledger.domain.lot import Lot
+from ledger.demo.dataset import load_demo
+from ledger.domain.lot.aggregate import Lot
 from ledger.settings import Settings
 from ledger.store.database import Database
 from projections.lot_trace import LotTrace, backward_trace, forward_trace, lot_history

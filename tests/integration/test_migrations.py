@@ -6,7 +6,7 @@ from typing import Any
 
 from api.bootstrap import build_ledger
 from conftest import fresh_database, register_products
-from ledger.application import Ledger
+from ledger.application.ledger import Ledger
 from ledger.settings import Settings
 from ledger.store.database import Database
 from ledger.store.migrations import migrate

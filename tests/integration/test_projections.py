@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ledger.application import Ledger
+from ledger.application.ledger import Ledger
 from ledger.domain.values import PartyRole, RiskClass, gs1_check_digit
 from ledger.store.database import Database
 from projections.catalogue import Catalogue, list_parties, list_products

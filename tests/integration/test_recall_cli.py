@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 from conftest import cli_env, run_cli
-from ledger.application import Ledger
+from ledger.application.ledger import Ledger
 from ledger.store.database import Database
 from recall_story import channel, initiate
 

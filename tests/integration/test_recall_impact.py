@@ -10,10 +10,10 @@ import pytest
 
 from api.bootstrap import build_projections
 from conftest import event_records
-from ledger.application import Ledger
+from ledger.application.ledger import Ledger
 from ledger.domain.errors import AlreadyRegistered, InvalidValue
-from ledger.domain.recall import RecallNotResolved, RecoveryKind
-from ledger.recall_impact_fold import impact_from_events
+from ledger.domain.recall.aggregate import RecallNotResolved, RecoveryKind
+from ledger.integrity.evidence.impact_fold import impact_from_events
 from ledger.store.database import Database
 from projections.recall_impact import (
     impact_list,

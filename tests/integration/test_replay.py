@@ -21,7 +21,7 @@ from psycopg import sql
 
 from api.bootstrap import build_projections
 from conftest import cli_env, fresh_database, register_products, run_cli
-from ledger.application import Ledger
+from ledger.application.ledger import Ledger
 from ledger.domain.errors import LedgerError
 from ledger.domain.values import PartyRole, ShipmentLine
 from ledger.settings import Settings

@@ -12,9 +12,9 @@ import pytest
 
 from api.bootstrap import build_ledger
 from conftest import stored_rows
-from ledger.application import Caller, Ledger
+from ledger.application.ledger import Caller, Ledger
 from ledger.domain.errors import InsufficientStock, LedgerError
-from ledger.domain.lot import Lot
+from ledger.domain.lot.aggregate import Lot
 from ledger.domain.values import Gtin, PartyRole, RiskClass, ShipmentLine, StockStatus, lot_id
 from ledger.settings import Settings
 from ledger.store.database import Database

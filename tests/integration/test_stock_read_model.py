@@ -11,9 +11,9 @@ from hypothesis import strategies as st
 
 from api.bootstrap import build_ledger
 from conftest import fresh_database
-from ledger.application import Ledger
-from ledger.demo import load_demo
-from ledger.domain.lot import Lot
+from ledger.application.ledger import Ledger
+from ledger.demo.dataset import load_demo
+from ledger.domain.lot.aggregate import Lot
 from ledger.settings import Settings
 from ledger.store.database import Database
 from projections.runner import Projections

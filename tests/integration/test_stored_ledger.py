@@ -163,7 +163,7 @@ def test_rebuilt_read_models_equal_the_old_ones(old_ledger: Database) -> None:
 
 
 def test_a_replay_to_a_past_position_equals_the_old_one(old_ledger: Database) -> None:
-    schema = f"{old_ledger.schema}_replay"
+    schema = f"{old_ledger.schema}_past"
     position = expected()["replay_position"]
     try:
         _cli(old_ledger, "replay", "--to-position", str(position), "--schema", schema)

@@ -12,7 +12,7 @@ import orjson
 import pytest
 
 from conftest import valid_gtin
-from ledger.application import Ledger
+from ledger.application.ledger import Ledger
 from ledger.domain.errors import InvalidValue
 from ledger.domain.product import Product, ProductRegistered
 from ledger.domain.values import Gtin, RiskClass, product_id

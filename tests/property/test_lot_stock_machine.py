@@ -12,7 +12,7 @@ from typing import Any
 from hypothesis.stateful import invariant
 from stock_machine import WHEN, StockRules
 
-from ledger.domain.lot import Lot
+from ledger.domain.lot.aggregate import Lot
 from ledger.domain.values import Gtin
 
 

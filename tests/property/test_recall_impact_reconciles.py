@@ -16,12 +16,12 @@ from hypothesis import strategies as st
 
 from api.bootstrap import build_ledger, build_projections
 from conftest import event_records, fresh_database, register_products
-from ledger.application import Ledger
+from ledger.application.ledger import Ledger
 from ledger.domain.errors import AlreadyRegistered, LedgerError
-from ledger.domain.recall import RecoveryKind
-from ledger.domain.recall_rules import Jurisdiction, RecallLevel
+from ledger.domain.recall.aggregate import RecoveryKind
+from ledger.domain.recall.rules import Jurisdiction, RecallLevel
 from ledger.domain.values import PartyRole, ShipmentLine
-from ledger.recall_impact_fold import impact_from_events
+from ledger.integrity.evidence.impact_fold import impact_from_events
 from ledger.settings import Settings
 from ledger.store.database import Database
 from projections.recall_impact import impact_list, impact_positions, recall_summary

@@ -16,10 +16,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from api.bench.credit import ageing_fill_statements, fill_receivables
 from conftest import fresh_database
 from ledger.settings import Settings
 from ledger.store.database import Database
-from projections.bench_credit import ageing_fill_statements, fill_receivables
 from projections.receivable_reports import receivables_as_of
 from projections.receivable_steps import balance_steps, due_steps, to_units
 from projections.receivables import ReceivableChanges, Receivables

@@ -17,11 +17,11 @@ from hypothesis import strategies as st
 
 from api.bootstrap import build_ledger
 from conftest import fresh_database
-from ledger.application import Ledger
-from ledger.domain.credit import CreditAccount
+from ledger.application.ledger import Ledger
+from ledger.domain.credit.account import CreditAccount
+from ledger.domain.credit.receivables import ageing
 from ledger.domain.errors import LedgerError
 from ledger.domain.money import ZERO
-from ledger.domain.receivables import ageing
 from ledger.settings import Settings
 from ledger.store.database import Database
 from projections.receivable_reports import receivables_as_of

@@ -23,7 +23,7 @@ from stock_machine import WHEN, StockRules
 
 from api.bootstrap import build_ledger
 from conftest import fresh_database
-from ledger.application import Ledger
+from ledger.application.ledger import Ledger
 from ledger.domain.values import Gtin, PartyRole, RiskClass, ShipmentLine, lot_id
 from ledger.settings import Settings
 from ledger.store.database import Database

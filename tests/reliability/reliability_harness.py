@@ -24,10 +24,10 @@ import httpx2
 import psutil
 from psycopg import sql
 
-from api.bench_load import ServeProcess
+from api.bench.load import ServeProcess
 from api.bootstrap import build_projections
 from conftest import valid_gtin
-from ledger.application import Ledger
+from ledger.application.ledger import Ledger
 from ledger.store.database import Database
 
 # The API tests' helpers (keys, bodies, problem checks) are shared with these tests; their

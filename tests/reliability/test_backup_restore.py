@@ -16,7 +16,7 @@ from psycopg import sql
 
 from api.bootstrap import build_ledger
 from conftest import cli_env, register_products, run_cli
-from ledger.application import Ledger
+from ledger.application.ledger import Ledger
 from ledger.settings import Settings
 from ledger.store.database import Database
 

@@ -27,10 +27,10 @@ from reliability_harness import (
     wait_until_caught_up,
 )
 
-from api.bench_load import ServeProcess, free_port
+from api.bench.load import ServeProcess, free_port
 from api.keys import Role
 from conftest import cli_env, run_cli
-from ledger.application import Ledger
+from ledger.application.ledger import Ledger
 from ledger.store.database import Database
 
 CLIENTS = 3

@@ -17,7 +17,7 @@ from reliability_harness import api_harness
 from api.bootstrap import build_ledger, build_projections
 from api.keys import Role
 from conftest import register_products
-from ledger.application import Ledger
+from ledger.application.ledger import Ledger
 from ledger.settings import Settings
 from ledger.store.database import Database
 from ledger.store.roles import APPLICATION_ROLE, application_database

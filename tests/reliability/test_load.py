@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from api.bench_load import MIX, bench_load
+from api.bench.load import MIX, bench_load
 from conftest import cli_env, run_cli
 from ledger.settings import Settings
 from ledger.store.database import Database

@@ -8,16 +8,16 @@ from decimal import Decimal
 
 import pytest
 
-from ledger.domain.credit import CreditAccount
-from ledger.domain.credit_errors import (
+from ledger.domain.credit.account import CreditAccount
+from ledger.domain.credit.errors import (
     AllocationExceedsPayment,
     CurrencyMismatch,
     NothingPending,
     OverAllocation,
     SameApprover,
 )
-from ledger.domain.credit_rules import CreditFigures, CreditOutcome, decide_credit, level_reached
-from ledger.domain.credit_score import ScoreInputs, propose_limit, score
+from ledger.domain.credit.rules import CreditFigures, CreditOutcome, decide_credit, level_reached
+from ledger.domain.credit.score import ScoreInputs, propose_limit, score
 from ledger.domain.errors import InvalidValue
 from ledger.domain.money import parse_amount, round_money
 from ledger.domain.order import OrderLine, SalesOrder

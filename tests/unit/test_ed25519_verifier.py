@@ -7,7 +7,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ledger.evidence.verifier import ed25519_verify
+from ledger.integrity.evidence.verifier import ed25519_verify
 
 seeds = st.binary(min_size=32, max_size=32)
 messages = st.binary(max_size=300)

@@ -14,10 +14,10 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ledger import merkle
-from ledger.checkpoint_note import SigningKey, TreeHead
-from ledger.evidence.bundle import event_line, verifier_script
-from ledger.evidence.verifier import (
+from ledger.integrity import merkle
+from ledger.integrity.checkpoint_note import SigningKey, TreeHead
+from ledger.integrity.evidence.bundle import event_line, verifier_script
+from ledger.integrity.evidence.verifier import (
     BundleRejected,
     chain_hash,
     check_events,

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from ledger.application import Ledger
+from ledger.application.ledger import Ledger
 from ledger.domain.errors import AlreadyRegistered, InvalidGtin, InvalidValue
 from ledger.domain.party import PartyRegistered
 from ledger.domain.product import Product, ProductRegistered

@@ -9,7 +9,6 @@ from typing import Any
 import pytest
 from eventsourcing.utils import get_topic
 
-from ledger.domain import lot_events as ev
 from ledger.domain.errors import (
     DuplicateSerial,
     ExceedsConsigneeHolding,
@@ -27,7 +26,8 @@ from ledger.domain.errors import (
     ReferenceAlreadyUsed,
     TransferWithinWarehouse,
 )
-from ledger.domain.lot import Lot
+from ledger.domain.lot import events as ev
+from ledger.domain.lot.aggregate import Lot
 from ledger.domain.values import Gtin, StockStatus, StorageRange, lot_id
 
 AVAILABLE, QUARANTINE, HOLD = StockStatus.AVAILABLE, StockStatus.QUARANTINE, StockStatus.HOLD

@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ledger import merkle
+from ledger.integrity import merkle
 
 
 def sha256(data: bytes) -> bytes:

@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from ledger.domain.errors import InvalidValue
-from ledger.domain.recall import (
+from ledger.domain.recall.aggregate import (
     AlreadyAcknowledged,
     NoNoticeSent,
     NoticeAlreadySent,
@@ -19,7 +19,7 @@ from ledger.domain.recall import (
     RecallNotResolved,
     RecoveryKind,
 )
-from ledger.domain.recall_rules import (
+from ledger.domain.recall.rules import (
     Jurisdiction,
     LotSelection,
     RecallLevel,

@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 from eventsourcing.persistence import IntegrityError
 
-from ledger.application import Ledger
+from ledger.application.ledger import Ledger
+from ledger.application.lots import MOVEMENT_RETRIES
 from ledger.domain.errors import (
     ConcurrentUpdate,
     InsufficientStock,
@@ -23,9 +24,8 @@ from ledger.domain.errors import (
     UnknownParty,
     UnknownProduct,
 )
-from ledger.domain.lot import Lot
+from ledger.domain.lot.aggregate import Lot
 from ledger.domain.values import Gtin, PartyRole, RiskClass, ShipmentLine, StockStatus, lot_id
-from ledger.movements import MOVEMENT_RETRIES
 
 STENT, KIT = "09506000134352", "04006381333931"
 T0 = datetime(2026, 3, 2, 8, tzinfo=UTC)

@@ -15,9 +15,9 @@ from eventsourcing.persistence import JSONTranscoder, TranscodingNotRegisteredEr
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ledger.application import Ledger
+from ledger.application.ledger import Ledger
 from ledger.domain.values import PartyRole, RiskClass
-from ledger.transcodings import DateAsISO, EnumAsValue, LedgerTranscoder
+from ledger.store.transcodings import DateAsISO, EnumAsValue, LedgerTranscoder
 
 
 @pytest.fixture(scope="module")

@@ -19,10 +19,10 @@ from starlette.concurrency import run_in_threadpool
 from api.deps import AnyKey, EventReaderKey, ReadsDep, ServicesDep, allow
 from api.errors import ExportNotCovered, InvalidRange, ResourceNotFound, problem_responses
 from api.keys import ApiKey, Role
-from ledger.aggregate_state import aggregate_state
-from ledger.checkpoint_note import SigningKey
-from ledger.store.audit_export import ExportNotPossible, export_lines, last_leaf_in
-from ledger.store.checkpoints import (
+from ledger.application.aggregate_state import aggregate_state
+from ledger.integrity.audit_export import ExportNotPossible, export_lines, last_leaf_in
+from ledger.integrity.checkpoint_note import SigningKey
+from ledger.integrity.checkpoints import (
     ProofNotPossible,
     StoredCheckpoint,
     consistency_proof,

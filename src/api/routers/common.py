@@ -14,8 +14,8 @@ from fastapi import Response
 from pydantic import BeforeValidator, WithJsonSchema
 
 from api.errors import ResourceNotFound, problem_responses
-from ledger.application import Ledger
-from ledger.commands import CommandOutcome
+from ledger.application.commands import CommandOutcome
+from ledger.application.ledger import Ledger
 
 REPLAYED_HEADER = "Idempotent-Replayed"
 DECIMAL_TEXT = r"^-?[0-9]{1,15}(\.[0-9]{1,6})?$"

@@ -17,12 +17,12 @@ from api.errors import ResourceNotFound
 from api.keys import ApiKey, Role
 from api.routers.common import READ_PROBLEMS, WRITE_RESPONSES, DecimalText, answer
 from api.routers.orders import Code, CreditReaderKey, FinanceKey, Reason, Reference
-from ledger.application import Ledger
-from ledger.credit import scorecard_view
-from ledger.domain.credit import CreditAccount
-from ledger.domain.credit_errors import UnknownCreditAccount
-from ledger.dunning import LetterFacts, render_letter
-from ledger.orders import account_view
+from ledger.application.credit import scorecard_view
+from ledger.application.dunning import LetterFacts, render_letter
+from ledger.application.ledger import Ledger
+from ledger.application.orders import account_view
+from ledger.domain.credit.account import CreditAccount
+from ledger.domain.credit.errors import UnknownCreditAccount
 from projections.collections import Collections, list_notices, list_tasks
 from projections.receivables import Receivables
 

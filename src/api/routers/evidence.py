@@ -11,8 +11,8 @@ from starlette.concurrency import run_in_threadpool
 from api.deps import ServicesDep, allow
 from api.errors import ExportNotCovered, ResourceNotFound, problem_responses
 from api.keys import ApiKey, Role
-from ledger.checkpoint_note import SigningKey
-from ledger.evidence.bundle import Bundle, EvidenceNotPossible, RecallSource, build_bundle
+from ledger.integrity.checkpoint_note import SigningKey
+from ledger.integrity.evidence.bundle import Bundle, EvidenceNotPossible, RecallSource, build_bundle
 from ledger.store.database import Database
 from projections import recall_impact
 from projections.recall_impact import RecallNotFound

@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 from api.deps import AnyKey, LedgerDep, ReadsDep, caught_up
 from api.keys import ApiKey, Role
 from api.routers.common import READ_PROBLEMS, aggregate
-from ledger.domain.lot import Lot
+from ledger.domain.lot.aggregate import Lot
 from ledger.domain.values import Gtin, lot_id, lot_label
 from projections.lot_trace import (
     ConsigneeHolding,

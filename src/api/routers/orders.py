@@ -15,13 +15,13 @@ from api.errors import NotPermitted, ResourceNotFound
 from api.keys import ApiKey, Role
 from api.routers.common import READ_PROBLEMS, WRITE_RESPONSES, DecimalText, answer
 from api.routers.movements import LotName
-from ledger.domain.credit import CreditAccount
-from ledger.domain.credit_errors import UnknownOrder
+from ledger.application.orders import order_view
+from ledger.domain.credit.account import CreditAccount
+from ledger.domain.credit.errors import UnknownOrder
 from ledger.domain.errors import InvalidValue
 from ledger.domain.order import OrderLine
 from ledger.domain.udi import parse_udi
 from ledger.domain.values import ShipmentLine
-from ledger.orders import order_view
 from projections.collections import SalesOrders, list_orders
 
 router = APIRouter(prefix="/v1/orders", tags=["orders"])

@@ -27,8 +27,8 @@ from api.deps import (
 from api.errors import ReadModelBehind, ResourceNotFound
 from api.keys import ApiKey, Role
 from api.routers.common import READ_PROBLEMS, WRITE_RESPONSES, answer
-from ledger.domain.recall import RecoveryKind
-from ledger.domain.recall_rules import Jurisdiction, RecallLevel
+from ledger.domain.recall.aggregate import RecoveryKind
+from ledger.domain.recall.rules import Jurisdiction, RecallLevel
 from projections.lot_trace import LotTrace
 from projections.recall_impact import (
     RecallNotFound,

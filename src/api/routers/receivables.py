@@ -15,7 +15,7 @@ from api.keys import ApiKey, Role
 from api.routers.common import READ_PROBLEMS, WRITE_RESPONSES, DecimalText, answer
 from api.routers.credit import today
 from api.routers.orders import Code, CreditReaderKey, FinanceKey, Reason, Reference
-from ledger.domain.credit_rules import BUCKETS
+from ledger.domain.credit.rules import BUCKETS
 from projections.receivable_reports import (
     EARLIEST_REPORT_DAY,
     CustomerReceivables,

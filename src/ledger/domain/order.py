@@ -12,8 +12,8 @@ from uuid import UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
-from ledger.domain.credit_errors import OrderNotInState, ShipmentDiffersFromOrder
-from ledger.domain.credit_rules import CreditOutcome
+from ledger.domain.credit.errors import OrderNotInState, ShipmentDiffersFromOrder
+from ledger.domain.credit.rules import CreditOutcome
 from ledger.domain.errors import InvalidValue
 from ledger.domain.money import ZERO, parse_currency, parse_percent, parse_price, round_money
 from ledger.domain.values import LEDGER_NAMESPACE, Gtin, parse_quantity, parse_text, parse_time

@@ -1,0 +1,1 @@
+"""Benchmarks of the ledger against raw PostgreSQL (``ledger bench``)."""

@@ -1,0 +1,297 @@
+"""Recall use cases: initiate (holding the recalled lots), notify, recover, end and close."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from datetime import date, datetime
+from typing import Any
+
+from eventsourcing.application import AggregateNotFoundError
+
+from ledger.application.commands import SYSTEM, Caller, CommandOutcome, Decision
+from ledger.application.lots import MOVEMENT_RETRIES, NamedLot, StockMovements, arguments_of
+from ledger.domain.errors import AlreadyRegistered, InvalidValue, LedgerError
+from ledger.domain.lot.aggregate import Lot
+from ledger.domain.recall.aggregate import Recall, RecoveryKind, recall_id
+from ledger.domain.recall.rules import Jurisdiction, LotSelection, RecallLevel, WorkingCalendar
+from ledger.domain.values import Gtin, lot_label, parse_lot_number, parse_text
+
+
+class UnknownRecall(LedgerError):
+    """No recall has this number."""
+
+    def __init__(self, number: str) -> None:
+        super().__init__(f"no recall numbered {number!r}")
+        self.number = number
+
+
+class RecallOperations(StockMovements):
+    """Use cases of recalls; ``Ledger`` mixes them in.
+
+    ``calendar`` sets the working days that recall deadlines count (holidays configured in
+    the settings); the deadlines computed are stored in the events.
+    """
+
+    calendar: WorkingCalendar = WorkingCalendar()
+
+    def initiate_recall(
+        self,
+        *,
+        number: str,
+        level: RecallLevel,
+        reason: str,
+        jurisdiction: Jurisdiction,
+        gtins: Sequence[str],
+        initiator: str,
+        occurred_at: datetime,
+        lot_numbers: Sequence[str] = (),
+        lot_range: tuple[str, str] | None = None,
+        produced_between: tuple[date, date] | None = None,
+        also_hold: Sequence[tuple[str, str]] = (),
+        caller: Caller = SYSTEM,
+    ) -> CommandOutcome:
+        """Open a recall and put every recalled unit in the ledger's own warehouses on hold.
+
+        Named lots are held directly. For a lot-number or production-date range the caller
+        lists the lots it knows in ``also_hold`` (from the stock read model); each must be
+        covered by the range. Lots received later under a range are listed by the impact
+        list; a lot on hold takes arriving units into hold.
+        """
+        arguments = arguments_of(locals())
+
+        def decide() -> Decision:
+            selection = LotSelection(
+                gtins=tuple(Gtin.parse(g).value for g in gtins),
+                lot_numbers=tuple(parse_lot_number(n) for n in lot_numbers),
+                lot_range=lot_range,
+                produced_between=produced_between,
+            )
+            for gtin in selection.gtins:
+                self._product(Gtin(gtin))
+            self._party(initiator)
+            if self._find_recall(number) is not None:
+                raise AlreadyRegistered("recall", number)
+            recall = Recall.initiate(
+                number=number, level=level, reason=reason, jurisdiction=jurisdiction,
+                selection=selection, initiator=initiator, initiated_at=occurred_at,
+                calendar=self.calendar,
+            )  # fmt: skip
+            lots = self._lots_to_hold(selection, also_hold)
+            held = {}
+            for lot in lots:
+                if recall.number not in lot.holds:
+                    lot.hold(hold=recall.number, reason=f"recall {recall.number}: {reason}",
+                             occurred_at=occurred_at)  # fmt: skip
+                held[lot_label(lot.gtin, lot.lot_number)] = lot.stock.total()
+            outcome = {**_recall_outcome(recall), "held_lots": held}
+            return [recall, *lots], outcome
+
+        return self._execute("initiate_recall", arguments, caller, decide, retries=MOVEMENT_RETRIES)
+
+    def report_recall_to_regulator(
+        self, *, number: str, reference: str, occurred_at: datetime, caller: Caller = SYSTEM
+    ) -> CommandOutcome:
+        """Record that the regulator received the recall report."""
+        return self._on_recall(
+            "report_recall_to_regulator", arguments_of(locals()), caller,
+            lambda recall: recall.report_to_regulator(reference=reference,
+                                                      occurred_at=occurred_at),
+        )  # fmt: skip
+
+    def submit_recall_plan(
+        self, *, number: str, summary: str, occurred_at: datetime, caller: Caller = SYSTEM
+    ) -> CommandOutcome:
+        """Record the recall plan's submission to the regulator."""
+        return self._on_recall(
+            "submit_recall_plan", arguments_of(locals()), caller,
+            lambda recall: recall.submit_plan(summary=summary, occurred_at=occurred_at),
+        )  # fmt: skip
+
+    def send_recall_notice(
+        self,
+        *,
+        number: str,
+        consignee: str,
+        channel: str,
+        occurred_at: datetime,
+        caller: Caller = SYSTEM,
+    ) -> CommandOutcome:
+        """Record the notice sent to a consignee (a registered party)."""
+        arguments = arguments_of(locals())
+
+        def notify(recall: Recall) -> None:
+            self._party(consignee)
+            recall.send_notice(consignee=consignee, channel=channel, occurred_at=occurred_at)
+
+        return self._on_recall("send_recall_notice", arguments, caller, notify)
+
+    def acknowledge_recall_notice(
+        self,
+        *,
+        number: str,
+        consignee: str,
+        acknowledged_by: str,
+        occurred_at: datetime,
+        caller: Caller = SYSTEM,
+    ) -> CommandOutcome:
+        """Record the consignee's acknowledgement of the notice."""
+        return self._on_recall(
+            "acknowledge_recall_notice", arguments_of(locals()), caller,
+            lambda recall: recall.acknowledge(consignee=consignee,
+                                              acknowledged_by=acknowledged_by,
+                                              occurred_at=occurred_at),
+        )  # fmt: skip
+
+    def record_recall_recovery(
+        self,
+        *,
+        number: str,
+        consignee: str,
+        gtin: str,
+        lot_number: str,
+        kind: RecoveryKind,
+        quantity: int,
+        occurred_at: datetime,
+        location: str | None = None,
+        note: str = "",
+        caller: Caller = SYSTEM,
+    ) -> CommandOutcome:
+        """Record units returned, corrected, destroyed or confirmed used at a consignee.
+
+        A return also receives the units into ``location`` (quarantine) and a confirmed use
+        is reported on the lot, in the same save: the lot's stock and the recall agree.
+        """
+        arguments = arguments_of(locals())
+
+        def decide() -> Decision:
+            recall = self._load_recall(number)
+            self._party(consignee)
+            named = NamedLot(Gtin.parse(gtin), parse_lot_number(lot_number))
+            lot = self._load_lot(named)
+            if not recall.lots.covers(lot.gtin, lot.lot_number, lot.manufactured_on):
+                raise InvalidValue("lot_number", f"{lot.label} is not in recall {recall.number}")
+            changed: list[Any] = [recall]
+            if kind is RecoveryKind.RETURNED:
+                if location is None:
+                    raise InvalidValue("location", "a return needs the location it comes into")
+                back = f"recall {recall.number}"
+                lot.receive_return(consignee=consignee, location=location, quantity=quantity,
+                                   reason=back, occurred_at=occurred_at)  # fmt: skip
+                changed.append(lot)
+            elif kind is RecoveryKind.USED:
+                lot.report_use(consignee=consignee, quantity=quantity, occurred_at=occurred_at)
+                changed.append(lot)
+            elif quantity > (held := lot.consignees.get(consignee, 0)):
+                raise InvalidValue(
+                    "quantity", f"{consignee} is believed to hold {held} units of {lot.label},"
+                    f" fewer than {quantity}",
+                )  # fmt: skip
+            recall.record_recovery(consignee=consignee, gtin=lot.gtin, lot_number=lot.lot_number,
+                                   kind=kind, quantity=quantity, occurred_at=occurred_at,
+                                   note=note)  # fmt: skip
+            return changed, _recall_outcome(recall)
+
+        return self._execute(
+            "record_recall_recovery", arguments, caller, decide, retries=MOVEMENT_RETRIES
+        )
+
+    def record_recall_exception(
+        self,
+        *,
+        number: str,
+        consignee: str,
+        explanation: str,
+        occurred_at: datetime,
+        caller: Caller = SYSTEM,
+    ) -> CommandOutcome:
+        """Explain why a consignee cannot be resolved; close-out accepts it as such."""
+        return self._on_recall(
+            "record_recall_exception", arguments_of(locals()), caller,
+            lambda recall: recall.record_exception(consignee=consignee, explanation=explanation,
+                                                   occurred_at=occurred_at),
+        )  # fmt: skip
+
+    def end_recall(
+        self, *, number: str, occurred_at: datetime, caller: Caller = SYSTEM
+    ) -> CommandOutcome:
+        """End the recall's actions; the close-out report falls due."""
+        return self._on_recall(
+            "end_recall", arguments_of(locals()), caller,
+            lambda recall: recall.end(occurred_at=occurred_at, calendar=self.calendar),
+        )  # fmt: skip
+
+    def close_recall(
+        self,
+        *,
+        number: str,
+        summary: str,
+        occurred_at: datetime,
+        outstanding: Mapping[str, int],
+        caller: Caller = SYSTEM,
+    ) -> CommandOutcome:
+        """Close the recall out; ``outstanding`` is every consignee of the impact list with
+        the units still believed on hand or in transit to it (read from the impact list)."""
+        return self._on_recall(
+            "close_recall", arguments_of(locals()), caller,
+            lambda recall: recall.close(outstanding=outstanding, summary=summary,
+                                        occurred_at=occurred_at),
+        )  # fmt: skip
+
+    # Loading -------------------------------------------------------------------------------
+
+    def _on_recall(
+        self,
+        command: str,
+        arguments: dict[str, Any],
+        caller: Caller,
+        step: Callable[[Recall], None],
+    ) -> CommandOutcome:
+        def decide() -> Decision:
+            recall = self._load_recall(arguments["number"])
+            step(recall)
+            return [recall], _recall_outcome(recall)
+
+        return self._execute(command, arguments, caller, decide, retries=MOVEMENT_RETRIES)
+
+    def _find_recall(self, number: str) -> Recall | None:
+        try:
+            recall: Recall = self.repository.get(recall_id(parse_text("number", number)))
+        except AggregateNotFoundError:
+            return None
+        return recall
+
+    def _load_recall(self, number: str) -> Recall:
+        recall = self._find_recall(number)
+        if recall is None:
+            raise UnknownRecall(number)
+        return recall
+
+    def _lots_to_hold(
+        self, selection: LotSelection, also_hold: Sequence[tuple[str, str]]
+    ) -> list[Lot]:
+        named = {(gtin, n) for gtin in selection.gtins for n in selection.lot_numbers}
+        for gtin, number in also_hold:
+            key = (Gtin.parse(gtin).value, parse_lot_number(number))
+            named.add(key)
+        lots = []
+        for gtin, number in sorted(named):
+            lot = self._find_lot(NamedLot(Gtin(gtin), number))
+            if lot is None:
+                continue  # not received here: nothing of it to hold
+            if not selection.covers(lot.gtin, lot.lot_number, lot.manufactured_on):
+                raise InvalidValue("also_hold", f"{lot.label} is not covered by the recall")
+            lots.append(lot)
+        return lots
+
+
+def _recall_outcome(recall: Recall) -> dict[str, Any]:
+    return {
+        "recall_id": str(recall.id),
+        "number": recall.number,
+        "level": recall.level.value,
+        "status": recall.status.value,
+        "notify_by": recall.notify_by.isoformat(),
+        "report_by": recall.report_by.isoformat(),
+        "plan_by": recall.plan_by.isoformat() if recall.plan_by else None,
+        "close_out_by": recall.close_out_by.isoformat() if recall.close_out_by else None,
+    }

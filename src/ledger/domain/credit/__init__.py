@@ -1,0 +1,1 @@
+"""The ``CreditAccount`` aggregate: a customer's credit, receivables and collection."""

@@ -1,0 +1,1 @@
+"""The ``Lot`` aggregate: one lot of one product, its events, state, rules and errors."""

@@ -1,0 +1,1 @@
+"""The ``Recall`` aggregate: a recall's level, lots, deadlines, notices, recovery and close-out."""

@@ -1,0 +1,1 @@
+"""Recall evidence bundles: what goes in them, and the verifier that travels with them."""
