@@ -27,7 +27,6 @@ from starlette.exceptions import HTTPException
 from starlette.responses import Response
 from starlette.types import Scope
 
-from ledger.application.recalls import UnknownRecall
 from ledger.domain.credit.errors import (
     NothingPending,
     OrderNotInState,
@@ -38,15 +37,19 @@ from ledger.domain.credit.errors import (
 from ledger.domain.errors import (
     AlreadyRegistered,
     ConcurrentUpdate,
-    DuplicateSerial,
-    ExceedsConsigneeHolding,
-    ExceedsInTransit,
     IdempotencyKeyReused,
-    InsufficientStock,
     InvalidGtin,
     InvalidUdi,
     InvalidValue,
     LedgerError,
+    UnknownParty,
+    UnknownProduct,
+)
+from ledger.domain.lot.errors import (
+    DuplicateSerial,
+    ExceedsConsigneeHolding,
+    ExceedsInTransit,
+    InsufficientStock,
     LotExpired,
     LotFactsConflict,
     LotOnHold,
@@ -56,15 +59,14 @@ from ledger.domain.errors import (
     NotTheConsignee,
     ReferenceAlreadyUsed,
     UnknownLot,
-    UnknownParty,
-    UnknownProduct,
 )
-from ledger.domain.recall.aggregate import (
+from ledger.domain.recall.errors import (
     AlreadyAcknowledged,
     NoNoticeSent,
     NoticeAlreadySent,
     RecallNotOpen,
     RecallNotResolved,
+    UnknownRecall,
 )
 from ledger.store.errors import DatabaseBusy
 

@@ -12,7 +12,8 @@ from api.bootstrap import build_projections
 from conftest import event_records
 from ledger.application.ledger import Ledger
 from ledger.domain.errors import AlreadyRegistered, InvalidValue
-from ledger.domain.recall.aggregate import RecallNotResolved, RecoveryKind
+from ledger.domain.recall.aggregate import RecoveryKind
+from ledger.domain.recall.errors import RecallNotResolved
 from ledger.integrity.evidence.impact_fold import impact_from_events
 from ledger.store.database import Database
 from projections.recall_impact import (

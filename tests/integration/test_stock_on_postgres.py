@@ -13,8 +13,9 @@ import pytest
 from api.bootstrap import build_ledger
 from conftest import stored_rows
 from ledger.application.ledger import Caller, Ledger
-from ledger.domain.errors import InsufficientStock, LedgerError
+from ledger.domain.errors import LedgerError
 from ledger.domain.lot.aggregate import Lot
+from ledger.domain.lot.errors import InsufficientStock
 from ledger.domain.values import Gtin, PartyRole, RiskClass, ShipmentLine, StockStatus, lot_id
 from ledger.settings import Settings
 from ledger.store.database import Database

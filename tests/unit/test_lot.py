@@ -9,12 +9,14 @@ from typing import Any
 import pytest
 from eventsourcing.utils import get_topic
 
-from ledger.domain.errors import (
+from ledger.domain.errors import InvalidValue
+from ledger.domain.lot import events as ev
+from ledger.domain.lot.aggregate import Lot
+from ledger.domain.lot.errors import (
     DuplicateSerial,
     ExceedsConsigneeHolding,
     ExceedsInTransit,
     InsufficientStock,
-    InvalidValue,
     LotExpired,
     LotFactsConflict,
     LotOnHold,
@@ -26,8 +28,6 @@ from ledger.domain.errors import (
     ReferenceAlreadyUsed,
     TransferWithinWarehouse,
 )
-from ledger.domain.lot import events as ev
-from ledger.domain.lot.aggregate import Lot
 from ledger.domain.values import Gtin, StockStatus, StorageRange, lot_id
 
 AVAILABLE, QUARANTINE, HOLD = StockStatus.AVAILABLE, StockStatus.QUARANTINE, StockStatus.HOLD

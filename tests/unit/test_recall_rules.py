@@ -10,14 +10,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from ledger.domain.errors import InvalidValue
-from ledger.domain.recall.aggregate import (
+from ledger.domain.recall.aggregate import Recall, RecoveryKind
+from ledger.domain.recall.errors import (
     AlreadyAcknowledged,
     NoNoticeSent,
     NoticeAlreadySent,
-    Recall,
     RecallNotOpen,
     RecallNotResolved,
-    RecoveryKind,
 )
 from ledger.domain.recall.rules import (
     Jurisdiction,

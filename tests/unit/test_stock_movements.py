@@ -14,17 +14,14 @@ from ledger.application.ledger import Ledger
 from ledger.application.lots import MOVEMENT_RETRIES
 from ledger.domain.errors import (
     ConcurrentUpdate,
-    InsufficientStock,
     InvalidGtin,
     InvalidUdi,
     InvalidValue,
-    LotExpired,
-    LotFactsConflict,
-    UnknownLot,
     UnknownParty,
     UnknownProduct,
 )
 from ledger.domain.lot.aggregate import Lot
+from ledger.domain.lot.errors import InsufficientStock, LotExpired, LotFactsConflict, UnknownLot
 from ledger.domain.values import Gtin, PartyRole, RiskClass, ShipmentLine, StockStatus, lot_id
 
 STENT, KIT = "09506000134352", "04006381333931"

@@ -17,14 +17,9 @@ from uuid import UUID
 from eventsourcing.application import AggregateNotFoundError, Repository
 
 from ledger.application.commands import SYSTEM, Caller, CommandOutcome, Decision
-from ledger.domain.errors import (
-    InvalidValue,
-    LedgerError,
-    UnknownLot,
-    UnknownParty,
-    UnknownProduct,
-)
+from ledger.domain.errors import InvalidValue, LedgerError, UnknownParty, UnknownProduct
 from ledger.domain.lot.aggregate import Lot
+from ledger.domain.lot.errors import UnknownLot
 from ledger.domain.lot.picking import PickSuggestion, suggest_picks
 from ledger.domain.party import Party
 from ledger.domain.product import Product

@@ -10,19 +10,12 @@ from eventsourcing.application import AggregateNotFoundError
 
 from ledger.application.commands import SYSTEM, Caller, CommandOutcome, Decision
 from ledger.application.lots import MOVEMENT_RETRIES, NamedLot, StockMovements, arguments_of
-from ledger.domain.errors import AlreadyRegistered, InvalidValue, LedgerError
+from ledger.domain.errors import AlreadyRegistered, InvalidValue
 from ledger.domain.lot.aggregate import Lot
 from ledger.domain.recall.aggregate import Recall, RecoveryKind, recall_id
+from ledger.domain.recall.errors import UnknownRecall
 from ledger.domain.recall.rules import Jurisdiction, LotSelection, RecallLevel, WorkingCalendar
 from ledger.domain.values import Gtin, lot_label, parse_lot_number, parse_text
-
-
-class UnknownRecall(LedgerError):
-    """No recall has this number."""
-
-    def __init__(self, number: str) -> None:
-        super().__init__(f"no recall numbered {number!r}")
-        self.number = number
 
 
 class RecallOperations(StockMovements):

@@ -7,7 +7,8 @@ from datetime import datetime
 
 from eventsourcing.domain import event
 
-from ledger.domain.errors import InvalidValue, LotExpired, NotTheConsignee
+from ledger.domain.errors import InvalidValue
+from ledger.domain.lot.errors import LotExpired, NotTheConsignee
 from ledger.domain.lot.events import (
     ReturnReceived,
     SalesReported,

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 
-from ledger.domain.errors import (
+from ledger.domain.lot.errors import (
     ExceedsConsigneeHolding,
     LotFactsConflict,
     LotOnHold,

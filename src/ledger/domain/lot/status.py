@@ -8,7 +8,8 @@ from decimal import Decimal
 
 from eventsourcing.domain import event
 
-from ledger.domain.errors import InvalidValue, NoSuchHold, ReferenceAlreadyUsed
+from ledger.domain.errors import InvalidValue
+from ledger.domain.lot.errors import NoSuchHold, ReferenceAlreadyUsed
 from ledger.domain.lot.events import (
     HoldReleased,
     QuarantineReleased,

@@ -6,7 +6,7 @@ import enum
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
-from ledger.domain.errors import InsufficientStock
+from ledger.domain.lot.errors import InsufficientStock
 from ledger.domain.values import StockStatus
 
 

@@ -7,10 +7,10 @@ from datetime import datetime
 
 from eventsourcing.domain import event
 
-from ledger.domain.errors import (
+from ledger.domain.errors import InvalidValue
+from ledger.domain.lot.errors import (
     DuplicateSerial,
     ExceedsInTransit,
-    InvalidValue,
     LotExpired,
     NotOneWarehouse,
     TransferWithinWarehouse,

@@ -9,14 +9,21 @@ exceptions explained, and the end and close-out.
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any
 from uuid import UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
-from ledger.domain.errors import InvalidValue, LedgerError
+from ledger.domain.errors import InvalidValue
+from ledger.domain.recall.errors import (
+    AlreadyAcknowledged,
+    NoNoticeSent,
+    NoticeAlreadySent,
+    RecallNotOpen,
+    RecallNotResolved,
+)
 from ledger.domain.recall.rules import (
     Jurisdiction,
     LotSelection,
@@ -49,50 +56,6 @@ class RecoveryKind(enum.StrEnum):
     CORRECTED = "corrected"
     DESTROYED = "destroyed"
     USED = "used"
-
-
-class RecallNotOpen(LedgerError):
-    """The recall has ended or closed; this step belongs to an open (or ended) recall."""
-
-    def __init__(self, number: str, status: str, step: str) -> None:
-        super().__init__(f"recall {number} is {status}: cannot {step}")
-        self.number, self.status, self.step = number, status, step
-
-
-class NoticeAlreadySent(LedgerError):
-    """A consignee gets one notice per recall (reminders are tasks, not new notices)."""
-
-    def __init__(self, number: str, consignee: str) -> None:
-        super().__init__(f"recall {number}: a notice was already sent to {consignee}")
-        self.number, self.consignee = number, consignee
-
-
-class NoNoticeSent(LedgerError):
-    """An acknowledgement needs the notice it acknowledges."""
-
-    def __init__(self, number: str, consignee: str) -> None:
-        super().__init__(f"recall {number}: no notice was sent to {consignee}")
-        self.number, self.consignee = number, consignee
-
-
-class AlreadyAcknowledged(LedgerError):
-    """The consignee's acknowledgement is already recorded."""
-
-    def __init__(self, number: str, consignee: str) -> None:
-        super().__init__(f"recall {number}: {consignee} has already acknowledged")
-        self.number, self.consignee = number, consignee
-
-
-class RecallNotResolved(LedgerError):
-    """Close-out needs every consignee resolved, or an explained exception."""
-
-    def __init__(self, number: str, unresolved: Sequence[str]) -> None:
-        names = ", ".join(unresolved[:10]) + (" …" if len(unresolved) > 10 else "")
-        super().__init__(
-            f"recall {number} cannot close: {len(unresolved)} consignee(s) neither resolved "
-            f"nor excepted: {names}"
-        )
-        self.number, self.unresolved = number, list(unresolved)
 
 
 class RecallInitiated(Aggregate.Created):
