@@ -115,7 +115,7 @@ def register_products(ledger: Ledger, count: int, *, start: int = 1) -> list[str
     gtins = []
     for number in range(start, start + count):
         gtin = valid_gtin(number)
-        ledger.register_product(
+        ledger.master_data.register_product(
             gtin=gtin,
             name=f"Single-use infusion set, model {number}",
             registration_certificate=f"NMPA-2026-{number:05d}",

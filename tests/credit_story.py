@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from conftest import register_products
 from ledger.application.ledger import Ledger
+from ledger.domain.lot_ref import LotRef
 from ledger.domain.order import OrderLine
 from ledger.domain.values import PartyRole, ShipmentLine
 
@@ -19,7 +20,7 @@ def set_up_channel(ledger: Ledger, *, customers: tuple[str, ...] = ("HOSP-C1",))
     """Two products, a supplier, the customers, and 10,000 units of a lot of each product
     at WH-SH-01; returns the GTINs."""
     gtins = register_products(ledger, 2, start=900)
-    ledger.register_party(
+    ledger.master_data.register_party(
         code="SUP-C",
         name="Supplier",
         role=PartyRole.SUPPLIER,
@@ -27,7 +28,7 @@ def set_up_channel(ledger: Ledger, *, customers: tuple[str, ...] = ("HOSP-C1",))
         recall_contact="qa@sup.example.cn",
     )
     for code in customers:
-        ledger.register_party(
+        ledger.master_data.register_party(
             code=code,
             name=f"Hospital {code}",
             role=PartyRole.HOSPITAL,
@@ -35,14 +36,13 @@ def set_up_channel(ledger: Ledger, *, customers: tuple[str, ...] = ("HOSP-C1",))
             recall_contact=f"r@{code.lower()}.cn",
         )
     for gtin in gtins:
-        ledger.receive(
+        ledger.lots.receive(
+            lot=LotRef(gtin, LOT),
             supplier="SUP-C",
             purchase_order=f"PO-{gtin}",
             location="WH-SH-01",
             accepted=10_000,
             occurred_at=AT,
-            gtin=gtin,
-            lot_number=LOT,
             expiry=date(2028, 1, 31),
         )
     return gtins
@@ -58,7 +58,7 @@ def open_account(
     **profile: object,
 ) -> None:
     """Open a CNY account for ``customer``."""
-    ledger.open_credit_account(
+    ledger.orders.open_credit_account(
         customer=customer,
         currency="CNY",
         grade=grade,
@@ -85,7 +85,7 @@ def place(
     at: datetime = AT,
 ) -> dict[str, object]:
     """Place a one-line CNY order; its outcome."""
-    result = ledger.place_order(
+    result = ledger.orders.place_order(
         order=order,
         customer=customer,
         currency="CNY",
@@ -97,7 +97,7 @@ def place(
 
 def ship(ledger: Ledger, order: str, gtin: str, quantity: int, *, at: datetime = AT) -> None:
     """Ship an order from the lot at WH-SH-01 (and invoice it)."""
-    ledger.ship_order(
+    ledger.orders.ship_order(
         order=order,
         shipment=f"SHP-{order}",
         lines=[ShipmentLine(gtin, LOT, quantity, "WH-SH-01")],

@@ -13,6 +13,7 @@ from typing import Any
 
 from conftest import register_products
 from ledger.application.ledger import Ledger
+from ledger.domain.lot_ref import LotRef
 from ledger.domain.recall.rules import Jurisdiction, RecallLevel
 from ledger.domain.values import PartyRole, ShipmentLine
 
@@ -37,29 +38,54 @@ def channel(ledger: Ledger) -> str:
     (gtin,) = register_products(ledger, 1, start=41)
     for code, role in PARTIES.items():
         trade = role in (PartyRole.DISTRIBUTOR, PartyRole.SUB_DISTRIBUTOR)
-        ledger.register_party(code=code, name=f"{code} Ltd.", role=role, region="East China",
-                              recall_contact=f"qa@{code.lower()}.example.cn",
-                              grade="B" if trade else None)  # fmt: skip
+        ledger.master_data.register_party(
+            code=code,
+            name=f"{code} Ltd.",
+            role=role,
+            region="East China",
+            recall_contact=f"qa@{code.lower()}.example.cn",
+            grade="B" if trade else None,
+        )
     for number, quantity in ((LOT, 100), (OTHER, 50)):
-        ledger.receive(gtin=gtin, lot_number=number, supplier="MFR-ORION", purchase_order="PO-7",
-                       location="WH-SH-A1", accepted=quantity, expiry=date(2028, 6, 30),
-                       manufactured_on=date(2026, 1, 10), occurred_at=at(0))  # fmt: skip
-    lot = {"gtin": gtin, "lot_number": LOT}
-    ledger.dispatch_transfer(transfer="TR-1", from_location="WH-SH-A1", to_location="WH-BJ-A1",
-                             quantity=20, occurred_at=at(1), **lot)  # fmt: skip
-    ledger.receive_transfer(transfer="TR-1", location="WH-BJ-A1", quantity=18, occurred_at=at(20),
-                            **lot)  # fmt: skip
+        ledger.lots.receive(
+            lot=LotRef(gtin, number),
+            supplier="MFR-ORION",
+            purchase_order="PO-7",
+            location="WH-SH-A1",
+            accepted=quantity,
+            expiry=date(2028, 6, 30),
+            manufactured_on=date(2026, 1, 10),
+            occurred_at=at(0),
+        )
+    lot = LotRef(gtin, LOT)
+    ledger.lots.dispatch_transfer(transfer="TR-1", from_location="WH-SH-A1", to_location="WH-BJ-A1",
+                             quantity=20, occurred_at=at(1), lot=lot)  # fmt: skip
+    ledger.lots.receive_transfer(
+        transfer="TR-1", location="WH-BJ-A1", quantity=18, occurred_at=at(20), lot=lot
+    )
     ship(ledger, gtin, LOT, "SH-1", "DIST-A", 30, at(2))
-    ledger.confirm_delivery(shipment="SH-1", consignee="DIST-A", lots=[(gtin, LOT)],
+    ledger.lots.confirm_delivery(shipment="SH-1", consignee="DIST-A", lots=[(gtin, LOT)],
                             occurred_at=at(30))  # fmt: skip
     ship(ledger, gtin, OTHER, "SH-2", "DIST-A", 12, at(3))
-    ledger.report_sales(seller="DIST-A", buyer="SUB-B", quantity=10, occurred_at=at(50), **lot)
-    ledger.report_sales(seller="SUB-B", buyer="HOSP-C", quantity=4, occurred_at=at(60), **lot)
-    ledger.report_use(consignee="HOSP-C", quantity=1, occurred_at=at(70), **lot)
+    ledger.lots.report_sales(
+        seller="DIST-A", buyer="SUB-B", quantity=10, occurred_at=at(50), lot=lot
+    )
+    ledger.lots.report_sales(
+        seller="SUB-B", buyer="HOSP-C", quantity=4, occurred_at=at(60), lot=lot
+    )
+    ledger.lots.report_use(consignee="HOSP-C", quantity=1, occurred_at=at(70), lot=lot)
     ship(ledger, gtin, LOT, "SH-3", "HOSP-D", 10, at(80))
-    ledger.receive_return(consignee="DIST-A", location="WH-SH-A1", quantity=5, reason="damaged",
-                          occurred_at=at(90), **lot)  # fmt: skip
-    ledger.scrap(location="WH-SH-A1", quantity=2, reason="damaged", occurred_at=at(91), **lot)
+    ledger.lots.receive_return(
+        consignee="DIST-A",
+        location="WH-SH-A1",
+        quantity=5,
+        reason="damaged",
+        occurred_at=at(90),
+        lot=lot,
+    )
+    ledger.lots.scrap(
+        location="WH-SH-A1", quantity=2, reason="damaged", occurred_at=at(91), lot=lot
+    )
     return gtin
 
 
@@ -68,12 +94,12 @@ def ship(
 ) -> None:
     """Ship ``quantity`` of a lot from WH-SH-A1."""
     line = ShipmentLine(gtin=gtin, lot_number=number, quantity=quantity, from_location="WH-SH-A1")
-    ledger.ship(shipment=shipment, consignee=to, lines=[line], occurred_at=when)
+    ledger.lots.ship(shipment=shipment, consignee=to, lines=[line], occurred_at=when)
 
 
 def initiate(ledger: Ledger, gtin: str, number: str = "RC-2026-001") -> dict[str, Any]:
     """Recall the lot at level I under China's rules."""
-    return ledger.initiate_recall(
+    return ledger.recalls.initiate_recall(
         number=number, level=RecallLevel.I, reason="Sterile barrier may be breached",
         jurisdiction=Jurisdiction.CN, gtins=[gtin], lot_numbers=[LOT], initiator="MFR-ORION",
         occurred_at=at(100),

@@ -42,11 +42,11 @@ def build_ledger(settings: Settings, database: Database) -> Ledger:
     """The ``Ledger`` application on the given, migrated database."""
     env = database.library_env(pool_size=settings.pool_size)
     env["APPLICATION_RECORDER_TOPIC"] = get_topic(LedgerRecorder)
-    ledger = Ledger(env=env)
-    ledger.calendar = WorkingCalendar(
+    calendar = WorkingCalendar(
         holidays=frozenset(settings.recall_holidays),
         working_weekend_days=frozenset(settings.recall_working_weekend_days),
     )
+    ledger = Ledger(env=env, calendar=calendar)
     bound_waits(
         cast(LedgerRecorder, ledger.recorder).datastore,
         statement_ms=settings.statement_timeout_ms,

@@ -37,7 +37,9 @@ def sweep_now(services: Services) -> int:
     with services.database.connect() as conn, conn.cursor() as cur:
         customers = credit_customers(cur)
     today = datetime.now(UTC).date()
-    results = services.ledger.sweep_credit(customers=customers, as_of=today, caller=SWEEP_ACTOR)
+    results = services.ledger.credit.sweep_credit(
+        customers=customers, as_of=today, caller=SWEEP_ACTOR
+    )
     return sum(len(result.outcome["notices"]) for result in results)
 
 

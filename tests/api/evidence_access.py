@@ -17,6 +17,7 @@ from audit_access import TEST_KEY
 from api.bootstrap import build_ledger, build_projections
 from api.keys import Role
 from ledger.domain.errors import AlreadyRegistered
+from ledger.domain.lot_ref import LotRef
 from ledger.domain.recall.rules import Jurisdiction, RecallLevel
 from ledger.integrity.checkpoints import sign_checkpoint
 from ledger.settings import Settings
@@ -36,10 +37,15 @@ def evidence_request(world: Any, method: str, path: str) -> tuple[str, None] | N
     try:
         with contextlib.suppress(AlreadyRegistered):  # the recall of an earlier request
             # A lot of its own: a recall holds its lot, and other routes move the world's.
-            ledger.receive(gtin=world.gtin, lot_number=LOT, supplier="SUP-W",
-                           purchase_order="PO-EV", location="WH-SH-01", accepted=5,
-                           occurred_at=datetime(2026, 3, 1, tzinfo=UTC))  # fmt: skip
-            ledger.initiate_recall(
+            ledger.lots.receive(
+                lot=LotRef(world.gtin, LOT),
+                supplier="SUP-W",
+                purchase_order="PO-EV",
+                location="WH-SH-01",
+                accepted=5,
+                occurred_at=datetime(2026, 3, 1, tzinfo=UTC),
+            )
+            ledger.recalls.initiate_recall(
                 number=RECALL, level=RecallLevel.III, reason="label misprint",
                 jurisdiction=Jurisdiction.CN, gtins=[world.gtin], lot_numbers=[LOT],
                 initiator="SUP-W", occurred_at=datetime(2026, 4, 1, tzinfo=UTC),

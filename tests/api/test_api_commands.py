@@ -82,7 +82,7 @@ def test_the_key_is_printed_once_and_never_listed(database: Database) -> None:
 
 
 def test_a_partner_key_belongs_to_a_registered_party(ledger: Ledger, database: Database) -> None:
-    ledger.register_party(
+    ledger.master_data.register_party(
         code="DIST-7",
         name="Distributor 7",
         role=PartyRole.DISTRIBUTOR,

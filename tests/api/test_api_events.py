@@ -26,7 +26,7 @@ def auditor(ledger: Ledger, database: Database) -> Iterator[tuple[TestClient, di
     """An auditor's client on a ledger of 7 products and 3 parties, interleaved."""
     register_products(ledger, 4)
     for number in range(1, 4):
-        ledger.register_party(
+        ledger.master_data.register_party(
             code=f"HOSP-{number}",
             name=f"Hospital {number}",
             role=PartyRole.HOSPITAL,

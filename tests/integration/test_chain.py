@@ -60,7 +60,7 @@ def recomputed_hash(row: tuple[Any, ...], prev: bytes) -> bytes:
 def register_mixed_history(ledger: Ledger) -> None:
     """Single-event commands and a several-event batch, as the ledger really appends."""
     register_products(ledger, 3)
-    ledger.register_party(
+    ledger.master_data.register_party(
         code="DIST-001",
         name="East China Medical Supply No. 1",
         role=PartyRole.DISTRIBUTOR,

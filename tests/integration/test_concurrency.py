@@ -122,7 +122,7 @@ def test_two_writers_racing_to_register_the_same_products_register_each_once(
         def register_all() -> None:
             for number in range(1, 11):
                 try:
-                    app.register_product(
+                    app.master_data.register_product(
                         gtin=valid_gtin(number),
                         name=f"Orthopaedic bone screw {number}",
                         registration_certificate=f"NMPA-2026-3-{number:05d}",

@@ -114,7 +114,7 @@ def test_shipping_an_order_moves_its_lots_and_raises_its_invoice_in_one_save(
     open_account(ledger, "HOSP-C1", terms=45)
     place(ledger, "SO-1", "HOSP-C1", gtin, 10, "12.345")
 
-    result = ledger.ship_order(
+    result = ledger.orders.ship_order(
         order="SO-1",
         shipment="SHP-1",
         lines=[ShipmentLine(gtin, "CR-LOT-1", 10, "WH-SH-01")],
@@ -144,14 +144,14 @@ def test_the_read_models_show_open_items_ageing_orders_and_collection_tasks(
     place(ledger, "SO-1", "HOSP-C1", gtin, 10, "100")
     place(ledger, "SO-2", "HOSP-C1", gtin, 5, "100")
     ship(ledger, "SO-1", gtin, 10)
-    ledger.receive_payment(
+    ledger.credit.receive_payment(
         customer="HOSP-C1",
         payment="PAY-1",
         amount=Decimal("400"),
         currency="CNY",
         received_on=DAY + timedelta(days=3),
     )
-    ledger.sweep_account(customer="HOSP-C1", as_of=DAY + timedelta(days=65))
+    ledger.credit.sweep_account(customer="HOSP-C1", as_of=DAY + timedelta(days=65))
     projections = build_projections(database, ledger)
 
     projections.catch_up()
@@ -177,9 +177,9 @@ def test_a_sweep_sends_each_level_once_however_often_it_runs(ledger: Ledger) -> 
     ship(ledger, "SO-1", gtin, 1)
     due = DAY + timedelta(days=30)
 
-    first = ledger.sweep_account(customer="HOSP-C1", as_of=due)
-    again = ledger.sweep_account(customer="HOSP-C1", as_of=due)
-    later = ledger.sweep_account(customer="HOSP-C1", as_of=due + timedelta(days=1))
+    first = ledger.credit.sweep_account(customer="HOSP-C1", as_of=due)
+    again = ledger.credit.sweep_account(customer="HOSP-C1", as_of=due)
+    later = ledger.credit.sweep_account(customer="HOSP-C1", as_of=due + timedelta(days=1))
 
     assert first.outcome["notices"] == [{"invoice": "INV-SO-1", "level": "due"}]
     assert again.outcome["notices"] == [] and again.positions == ()
@@ -220,21 +220,21 @@ def test_rebuilt_credit_read_models_equal_the_live_ones_row_for_row(
     for number in range(3):
         place(ledger, f"SO-{number}", "HOSP-C1", gtin, 2 + number, "99.99")
         ship(ledger, f"SO-{number}", gtin, 2 + number)
-    ledger.receive_payment(
+    ledger.credit.receive_payment(
         customer="HOSP-C1",
         payment="PAY-1",
         amount=Decimal("250"),
         currency="CNY",
         received_on=DAY + timedelta(days=5),
     )
-    ledger.receive_payment(  # after the invoices fell due: an overdue line
+    ledger.credit.receive_payment(  # after the invoices fell due: an overdue line
         customer="HOSP-C1",
         payment="PAY-2",
         amount=Decimal("100"),
         currency="CNY",
         received_on=DAY + timedelta(days=45),
     )
-    ledger.sweep_account(customer="HOSP-C1", as_of=DAY + timedelta(days=70))
+    ledger.credit.sweep_account(customer="HOSP-C1", as_of=DAY + timedelta(days=70))
     projections = build_projections(database, ledger)
     projections.catch_up()
     tables = (

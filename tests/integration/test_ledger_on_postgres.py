@@ -33,7 +33,7 @@ def stent(gtin: str = "4006381333931") -> Product:
 
 
 def register(ledger: Ledger, gtin: str) -> None:
-    ledger.register_product(
+    ledger.master_data.register_product(
         gtin=gtin,
         name="Single-use infusion set",
         registration_certificate="NMPA-2026-2-0007",
@@ -72,7 +72,7 @@ def test_events_read_back_equal_the_events_saved(ledger: Ledger) -> None:
 
 def test_aggregates_are_rebuilt_from_postgresql_with_their_facts(ledger: Ledger) -> None:
     register(ledger, "96385074")
-    ledger.register_party(
+    ledger.master_data.register_party(
         code="HOSP-007",
         name="Northeast Hospital No. 7",
         role=PartyRole.HOSPITAL,
@@ -140,10 +140,10 @@ def test_registering_a_party_twice_raises_already_registered_and_appends_nothing
         "region": "North China",
         "recall_contact": "qa@huaxin.example.cn",
     }
-    ledger.register_party(**facts)
+    ledger.master_data.register_party(**facts)
 
     with pytest.raises(AlreadyRegistered) as caught:
-        ledger.register_party(**facts)
+        ledger.master_data.register_party(**facts)
 
     assert caught.value.kind == "party"
     assert len(stored_rows(database)) == 1
@@ -165,7 +165,7 @@ def test_commands_refused_by_the_domain_append_nothing(database: Database, ledge
     with pytest.raises(InvalidGtin):
         register(ledger, "4006381333932")
     with pytest.raises(InvalidValue):
-        ledger.register_party(
+        ledger.master_data.register_party(
             code="HOSP 1",
             name="Hospital",
             role=PartyRole.HOSPITAL,

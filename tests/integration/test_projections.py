@@ -24,7 +24,7 @@ def _gtin(number: int) -> str:
 
 
 def _register_product(ledger: Ledger, number: int) -> None:
-    ledger.register_product(
+    ledger.master_data.register_product(
         gtin=_gtin(number),
         name=f"Device {number}",
         registration_certificate=f"REG-{number}",
@@ -34,7 +34,7 @@ def _register_product(ledger: Ledger, number: int) -> None:
 
 
 def _register_party(ledger: Ledger, number: int) -> None:
-    ledger.register_party(
+    ledger.master_data.register_party(
         code=f"HOSP-{number:04d}",
         name=f"Hospital {number}",
         role=PartyRole.HOSPITAL,
@@ -95,7 +95,7 @@ def test_a_follower_wakes_on_save_and_readers_can_wait_for_a_position(
     follower = threading.Thread(target=projections.run, args=(stop,), kwargs={"interval": 5.0})
     follower.start()
     try:
-        outcome = ledger.register_product(
+        outcome = ledger.master_data.register_product(
             gtin=_gtin(7),
             name="x",
             registration_certificate="r",

@@ -95,21 +95,24 @@ def test_what_happens_after_initiation_updates_the_list_and_close_out_needs_ever
 ) -> None:
     gtin = channel(ledger)
     initiate(ledger, gtin)
-    ledger.confirm_delivery(shipment="SH-3", consignee="HOSP-D", lots=[(gtin, LOT)],
+    ledger.lots.confirm_delivery(shipment="SH-3", consignee="HOSP-D", lots=[(gtin, LOT)],
                             occurred_at=at(101))  # fmt: skip
     for party in ("DIST-A", "SUB-B", "HOSP-C", "HOSP-D"):
-        ledger.send_recall_notice(number=NUMBER, consignee=party, channel="email",
+        ledger.recalls.send_recall_notice(number=NUMBER, consignee=party, channel="email",
                                   occurred_at=at(102))  # fmt: skip
     for party in ("DIST-A", "SUB-B", "HOSP-C"):
-        ledger.acknowledge_recall_notice(number=NUMBER, consignee=party, acknowledged_by="QA",
-                                         occurred_at=at(110))  # fmt: skip
+        ledger.recalls.acknowledge_recall_notice(
+            number=NUMBER, consignee=party, acknowledged_by="QA", occurred_at=at(110)
+        )
     recovery = {"number": NUMBER, "gtin": gtin, "lot_number": LOT}
     back = {"location": "WH-SH-A1", "occurred_at": at(120)}
-    ledger.record_recall_recovery(**recovery, consignee="DIST-A", kind=RecoveryKind.RETURNED,
-                                  quantity=15, **back)  # fmt: skip
-    ledger.record_recall_recovery(**recovery, consignee="SUB-B", kind=RecoveryKind.DESTROYED,
-                                  quantity=6, occurred_at=at(121))  # fmt: skip
-    ledger.record_recall_recovery(**recovery, consignee="HOSP-C", kind=RecoveryKind.USED,
+    ledger.recalls.record_recall_recovery(
+        **recovery, consignee="DIST-A", kind=RecoveryKind.RETURNED, quantity=15, **back
+    )
+    ledger.recalls.record_recall_recovery(
+        **recovery, consignee="SUB-B", kind=RecoveryKind.DESTROYED, quantity=6, occurred_at=at(121)
+    )
+    ledger.recalls.record_recall_recovery(**recovery, consignee="HOSP-C", kind=RecoveryKind.USED,
                                   quantity=3, occurred_at=at(122))  # fmt: skip
 
     stated, recomputed = _impact(database, ledger)
@@ -132,15 +135,15 @@ def test_what_happens_after_initiation_updates_the_list_and_close_out_needs_ever
         outstanding = outstanding_units(cursor, NUMBER)
     assert outstanding == {"DIST-A": 0, "SUB-B": 0, "HOSP-C": 0, "HOSP-D": 10}
 
-    ledger.end_recall(number=NUMBER, occurred_at=at(200))
+    ledger.recalls.end_recall(number=NUMBER, occurred_at=at(200))
     with pytest.raises(RecallNotResolved) as refused:
-        ledger.close_recall(number=NUMBER, summary="done", occurred_at=at(300),
+        ledger.recalls.close_recall(number=NUMBER, summary="done", occurred_at=at(300),
                             outstanding=outstanding)  # fmt: skip
     assert refused.value.unresolved == ["HOSP-D"]
-    ledger.record_recall_exception(number=NUMBER, consignee="HOSP-D",
+    ledger.recalls.record_recall_exception(number=NUMBER, consignee="HOSP-D",
                                    explanation="units implanted; patients followed up",
                                    occurred_at=at(250))  # fmt: skip
-    closed = ledger.close_recall(number=NUMBER, summary="done", occurred_at=at(300),
+    closed = ledger.recalls.close_recall(number=NUMBER, summary="done", occurred_at=at(300),
                                  outstanding=outstanding)  # fmt: skip
     assert closed.outcome["status"] == "closed"
     build_projections(database, ledger).catch_up()
@@ -160,11 +163,11 @@ def test_bad_recall_requests_are_refused_and_append_nothing(
     with pytest.raises(AlreadyRegistered):
         initiate(ledger, gtin)
     with pytest.raises(InvalidValue):
-        ledger.record_recall_recovery(number=NUMBER, gtin=gtin, lot_number="L-OK-2",
+        ledger.recalls.record_recall_recovery(number=NUMBER, gtin=gtin, lot_number="L-OK-2",
                                       consignee="DIST-A", kind=RecoveryKind.DESTROYED,
                                       quantity=1, occurred_at=at(130))  # fmt: skip
     with pytest.raises(InvalidValue):
-        ledger.record_recall_recovery(number=NUMBER, gtin=gtin, lot_number=LOT,
+        ledger.recalls.record_recall_recovery(number=NUMBER, gtin=gtin, lot_number=LOT,
                                       consignee="DIST-A", kind=RecoveryKind.DESTROYED,
                                       quantity=99, occurred_at=at(130))  # fmt: skip
 

@@ -23,6 +23,7 @@ from api.bootstrap import build_projections
 from conftest import cli_env, fresh_database, register_products, run_cli
 from ledger.application.ledger import Ledger
 from ledger.domain.errors import LedgerError
+from ledger.domain.lot_ref import LotRef
 from ledger.domain.values import PartyRole, ShipmentLine
 from ledger.settings import Settings
 from ledger.store.database import Database
@@ -49,7 +50,7 @@ def _set_up(ledger: Ledger) -> str:
     (gtin,) = register_products(ledger, 1)
     for code, role in (("MFR-1", PartyRole.MANUFACTURER), ("DIST-1", PartyRole.DISTRIBUTOR)):
         grade = "A" if code == "DIST-1" else None
-        ledger.register_party(code=code, name=code, role=role, region="East",
+        ledger.master_data.register_party(code=code, name=code, role=role, region="East",
                               recall_contact="qa@x.cn", grade=grade)  # fmt: skip
     return gtin
 
@@ -60,22 +61,24 @@ Step = tuple[str, int, str, str, int]  # movement, lot, here, there, quantity
 def _move(ledger: Ledger, gtin: str, lot: str, step: Step, n: int) -> None:
     kind, _lot, here, there, quantity = step
     at = WHEN + timedelta(hours=n)
-    named = {"gtin": gtin, "lot_number": lot, "occurred_at": at}
+    named = {"lot": LotRef(gtin, lot), "occurred_at": at}
     try:
         if kind == "receive":
-            ledger.receive(supplier="MFR-1", purchase_order=f"PO-{n}", location=here,
+            ledger.lots.receive(supplier="MFR-1", purchase_order=f"PO-{n}", location=here,
                            accepted=quantity, expiry=date(2028, 1, 1), **named)  # fmt: skip
         elif kind == "put_away":
-            ledger.put_away(from_location=here, to_location=there, quantity=quantity, **named)
+            ledger.lots.put_away(from_location=here, to_location=there, quantity=quantity, **named)
         elif kind == "ship":
             line = ShipmentLine(gtin=gtin, lot_number=lot, quantity=quantity, from_location=here)
-            ledger.ship(shipment=f"SH-{lot}-{n}", consignee="DIST-1", lines=[line], occurred_at=at)
+            ledger.lots.ship(
+                shipment=f"SH-{lot}-{n}", consignee="DIST-1", lines=[line], occurred_at=at
+            )
         elif kind == "adjust":
-            ledger.adjust_stock(location=here, change=-quantity, reason="count", **named)
+            ledger.lots.adjust_stock(location=here, change=-quantity, reason="count", **named)
         elif kind == "quarantine":
-            ledger.quarantine(location=here, quantity=quantity, reason="inspection", **named)
+            ledger.lots.quarantine(location=here, quantity=quantity, reason="inspection", **named)
         else:
-            ledger.scrap(location=here, quantity=quantity, reason="damaged", **named)
+            ledger.lots.scrap(location=here, quantity=quantity, reason="damaged", **named)
     except LedgerError:
         pass  # refused movements append nothing; the history goes on
 
@@ -160,7 +163,7 @@ def test_a_replay_to_the_head_equals_the_live_models_row_for_row(
          ("quarantine", 1, "WH-BJ-A1", "", 1), ("scrap", 1, "WH-BJ-A1", "", 1)]
     ):  # fmt: skip
         _move(ledger, gtin, f"H-{step[1]}", step, n)
-    ledger.confirm_delivery(shipment="SH-H-0-1", consignee="DIST-1", lots=[(gtin, "H-0")],
+    ledger.lots.confirm_delivery(shipment="SH-H-0-1", consignee="DIST-1", lots=[(gtin, "H-0")],
                             occurred_at=WHEN + timedelta(days=1))  # fmt: skip
     projections = build_projections(database, ledger)
     projections.catch_up()

@@ -16,6 +16,7 @@ from ledger.application.ledger import Caller, Ledger
 from ledger.domain.errors import LedgerError
 from ledger.domain.lot.aggregate import Lot
 from ledger.domain.lot.errors import InsufficientStock
+from ledger.domain.lot_ref import LotRef
 from ledger.domain.values import Gtin, PartyRole, RiskClass, ShipmentLine, StockStatus, lot_id
 from ledger.settings import Settings
 from ledger.store.database import Database
@@ -28,7 +29,7 @@ WHEN = datetime(2026, 3, 2, 8, tzinfo=UTC)
 def set_up(ledger: Ledger, lots: dict[tuple[str, str], int]) -> None:
     """Register two products, a supplier and a distributor; receive the given lots."""
     for gtin in (STENT, KIT):
-        ledger.register_product(
+        ledger.master_data.register_product(
             gtin=gtin,
             name=f"Device {gtin}",
             registration_certificate="NMPA-2026-2-0001",
@@ -41,13 +42,12 @@ def set_up(ledger: Ledger, lots: dict[tuple[str, str], int]) -> None:
         ("MFR-ORION", PartyRole.MANUFACTURER, None),
         ("DIST-001", PartyRole.DISTRIBUTOR, "A"),
     ):
-        ledger.register_party(
+        ledger.master_data.register_party(
             code=code, name=code, role=role, region="East", recall_contact="r@x.cn", grade=grade
         )
     for (gtin, number), quantity in lots.items():
-        ledger.receive(
-            gtin=gtin,
-            lot_number=number,
+        ledger.lots.receive(
+            lot=LotRef(gtin, number),
             expiry=date(2027, 12, 31),
             supplier="MFR-ORION",
             purchase_order="PO-1",
@@ -69,7 +69,7 @@ def test_a_multi_lot_shipment_with_one_bad_line_appends_nothing(
     before = stored_rows(database)
 
     with pytest.raises(InsufficientStock):
-        ledger.ship(
+        ledger.lots.ship(
             shipment="SH-1",
             consignee="DIST-001",
             lines=[
@@ -93,7 +93,7 @@ def test_parallel_shipments_of_one_unit_each_never_oversell_a_lot(database: Data
     def ship_one(app: Ledger, number: int) -> None:
         start.wait()
         try:
-            app.ship(
+            app.lots.ship(
                 shipment=f"SH-{number:02d}",
                 consignee="DIST-001",
                 lines=[ShipmentLine(STENT, "A1", 1, "WH-SH-01")],
@@ -134,10 +134,10 @@ def test_a_repeated_keyed_shipment_returns_the_first_answer_and_appends_nothing(
         "lines": [ShipmentLine(STENT, "A1", 1, "WH-SH-01")],
         "occurred_at": WHEN,
     }
-    first = ledger.ship(**order, caller=caller)
+    first = ledger.lots.ship(**order, caller=caller)
     before = stored_rows(database)
 
-    again = ledger.ship(**order, caller=caller)
+    again = ledger.lots.ship(**order, caller=caller)
 
     assert again.replayed and again.outcome == first.outcome
     assert again.positions == first.positions
@@ -146,8 +146,8 @@ def test_a_repeated_keyed_shipment_returns_the_first_answer_and_appends_nothing(
 
 def test_a_lots_events_read_back_from_postgresql_rebuild_the_same_lot(ledger: Ledger) -> None:
     set_up(ledger, {})
-    ledger.receive(
-        udi=f"(01){KIT}(11)250600(17)271200(10)K9",
+    ledger.lots.receive(
+        lot=LotRef(udi=f"(01){KIT}(11)250600(17)271200(10)K9"),
         supplier="MFR-ORION",
         purchase_order="PO-7",
         location="WH-SH-01",
@@ -155,18 +155,20 @@ def test_a_lots_events_read_back_from_postgresql_rebuild_the_same_lot(ledger: Le
         rejected=1,
         occurred_at=WHEN,
     )
-    name = {"gtin": KIT, "lot_number": "K9"}
-    ledger.put_away(
-        **name, from_location="WH-SH-01", to_location="WH-SH-02", quantity=4, occurred_at=WHEN
+    name = LotRef(KIT, "K9")
+    ledger.lots.put_away(
+        lot=name, from_location="WH-SH-01", to_location="WH-SH-02", quantity=4, occurred_at=WHEN
     )
-    ledger.ship(
+    ledger.lots.ship(
         shipment="SH-1",
         consignee="DIST-001",
         lines=[ShipmentLine(KIT, "K9", 3, "WH-SH-01"), ShipmentLine(KIT, "K9", 2, "WH-SH-02")],
         occurred_at=WHEN,
     )
-    ledger.record_temperature(**name, location="WH-SH-02", celsius=Decimal("9.5"), occurred_at=WHEN)
-    ledger.hold(**name, hold="RC-1", reason="recall", occurred_at=WHEN)
+    ledger.lots.record_temperature(
+        lot=name, location="WH-SH-02", celsius=Decimal("9.5"), occurred_at=WHEN
+    )
+    ledger.lots.hold(lot=name, hold="RC-1", reason="recall", occurred_at=WHEN)
 
     found = lot(ledger, KIT, "K9")
     events = list(ledger.events.get(found.id))

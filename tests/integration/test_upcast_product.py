@@ -50,7 +50,7 @@ def test_a_stored_version_1_registration_is_read_as_a_gs1_product_and_the_chain_
             " VALUES (%s, 1, %s, %s)",
             (product_id(Gtin(gtin)), TOPIC, old),
         )
-    ledger.register_product(
+    ledger.master_data.register_product(
         gtin=valid_gtin(502),
         name="Coronary stent system",
         registration_certificate="NMPA-2026-30002",

@@ -18,6 +18,7 @@ from api.bootstrap import build_ledger, build_projections
 from conftest import event_records, fresh_database, register_products
 from ledger.application.ledger import Ledger
 from ledger.domain.errors import AlreadyRegistered, LedgerError
+from ledger.domain.lot_ref import LotRef
 from ledger.domain.recall.aggregate import RecoveryKind
 from ledger.domain.recall.rules import Jurisdiction, RecallLevel
 from ledger.domain.values import PartyRole, ShipmentLine
@@ -50,16 +51,16 @@ def channel(server: Database) -> Iterator[tuple[Database, Ledger, str]]:
         for code, role in roles.items():
             trade = role in (PartyRole.DISTRIBUTOR, PartyRole.SUB_DISTRIBUTOR)
             grade = "A" if trade else None
-            ledger.register_party(code=code, name=code, role=role, region="East",
+            ledger.master_data.register_party(code=code, name=code, role=role, region="East",
                                   recall_contact=f"{code}@x.cn", grade=grade)  # fmt: skip
         yield database, ledger, gtin
         ledger.close()
 
 
 def _play(ledger: Ledger, gtin: str, lot: str, recall: str, steps: list[tuple]) -> None:
-    named = {"gtin": gtin, "lot_number": lot}
-    ledger.receive(supplier="MFR-1", purchase_order="PO", location="WH-SH-A1", accepted=60,
-                   expiry=date(2028, 1, 1), occurred_at=T0, **named)  # fmt: skip
+    named = LotRef(gtin, lot)
+    ledger.lots.receive(supplier="MFR-1", purchase_order="PO", location="WH-SH-A1", accepted=60,
+                   expiry=date(2028, 1, 1), occurred_at=T0, lot=named)  # fmt: skip
     open_shipments: list[tuple[str, str]] = []
     for n, (kind, one, other, quantity) in enumerate(steps):
         at = T0 + timedelta(hours=n + 1)
@@ -68,35 +69,35 @@ def _play(ledger: Ledger, gtin: str, lot: str, recall: str, steps: list[tuple]) 
                 ref = f"S-{lot}-{n}"
                 line = ShipmentLine(gtin=gtin, lot_number=lot, quantity=quantity,
                                     from_location="WH-SH-A1")  # fmt: skip
-                ledger.ship(shipment=ref, consignee=one, lines=[line], occurred_at=at)
+                ledger.lots.ship(shipment=ref, consignee=one, lines=[line], occurred_at=at)
                 open_shipments.append((ref, one))
             elif kind == "deliver" and open_shipments:
                 ref, to = open_shipments.pop(0)
-                ledger.confirm_delivery(shipment=ref, consignee=to, lots=[(gtin, lot)],
+                ledger.lots.confirm_delivery(shipment=ref, consignee=to, lots=[(gtin, lot)],
                                         occurred_at=at)  # fmt: skip
             elif kind == "sell":
-                ledger.report_sales(seller=one, buyer=other, quantity=quantity, occurred_at=at,
-                                    **named)  # fmt: skip
+                ledger.lots.report_sales(seller=one, buyer=other, quantity=quantity, occurred_at=at,
+                                    lot=named)  # fmt: skip
             elif kind == "use":
-                ledger.report_use(consignee=one, quantity=quantity, occurred_at=at, **named)
+                ledger.lots.report_use(consignee=one, quantity=quantity, occurred_at=at, lot=named)
             elif kind == "return":
-                ledger.receive_return(consignee=one, location="WH-SH-A1", quantity=quantity,
-                                      reason="return", occurred_at=at, **named)  # fmt: skip
+                ledger.lots.receive_return(consignee=one, location="WH-SH-A1", quantity=quantity,
+                                      reason="return", occurred_at=at, lot=named)  # fmt: skip
             elif kind == "scrap":
-                ledger.scrap(location="WH-SH-A1", quantity=quantity, reason="damaged",
-                             occurred_at=at, **named)  # fmt: skip
+                ledger.lots.scrap(location="WH-SH-A1", quantity=quantity, reason="damaged",
+                             occurred_at=at, lot=named)  # fmt: skip
             elif kind == "transfer":
                 ref = f"T-{lot}-{n}"
-                ledger.dispatch_transfer(transfer=ref, from_location="WH-SH-A1",
+                ledger.lots.dispatch_transfer(transfer=ref, from_location="WH-SH-A1",
                                          to_location="WH-BJ-A1", quantity=quantity,
-                                         occurred_at=at, **named)  # fmt: skip
-                ledger.receive_transfer(transfer=ref, location="WH-BJ-A1",
+                                         occurred_at=at, lot=named)  # fmt: skip
+                ledger.lots.receive_transfer(transfer=ref, location="WH-BJ-A1",
                                         quantity=max(0, quantity - 1), occurred_at=at,
-                                        **named)  # fmt: skip
+                                        lot=named)  # fmt: skip
             elif kind == "recover":
                 if n % 2 == 0:
                     _initiate(ledger, gtin, lot, recall, at)
-                ledger.record_recall_recovery(number=recall, consignee=one, gtin=gtin,
+                ledger.recalls.record_recall_recovery(number=recall, consignee=one, gtin=gtin,
                                               lot_number=lot, kind=RecoveryKind.DESTROYED,
                                               quantity=quantity, occurred_at=at)  # fmt: skip
         except LedgerError:
@@ -106,7 +107,7 @@ def _play(ledger: Ledger, gtin: str, lot: str, recall: str, steps: list[tuple]) 
 
 
 def _initiate(ledger: Ledger, gtin: str, lot: str, recall: str, at: datetime) -> None:
-    ledger.initiate_recall(number=recall, level=RecallLevel.II, reason="seal",
+    ledger.recalls.initiate_recall(number=recall, level=RecallLevel.II, reason="seal",
                            jurisdiction=Jurisdiction.CN, gtins=[gtin], lot_numbers=[lot],
                            initiator="MFR-1", occurred_at=at)  # fmt: skip
 

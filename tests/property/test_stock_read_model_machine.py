@@ -24,6 +24,7 @@ from stock_machine import WHEN, StockRules
 from api.bootstrap import build_ledger
 from conftest import fresh_database
 from ledger.application.ledger import Ledger
+from ledger.domain.lot_ref import LotRef
 from ledger.domain.values import Gtin, PartyRole, RiskClass, ShipmentLine, lot_id
 from ledger.settings import Settings
 from ledger.store.database import Database
@@ -64,7 +65,7 @@ class StockReadModelMachine(StockRules):
         self.model.give("DIST-1", 4)
 
     def command(self, name: str, **arguments: Any) -> None:
-        lot = {"gtin": GTIN, "lot_number": self.lot_number}
+        lot: dict[str, Any] = {"lot": LotRef(GTIN, self.lot_number)}
         if name == "ship":
             picks = arguments.pop("picks")
             arguments["lines"] = [
@@ -80,7 +81,7 @@ class StockReadModelMachine(StockRules):
         elif name == "receive":
             arguments["expiry"] = date(2030, 1, 1)
         method = {"adjust": "adjust_stock"}.get(name, name)
-        getattr(self.ledger, method)(**arguments, **lot, occurred_at=WHEN)
+        getattr(self.ledger.lots, method)(**arguments, **lot, occurred_at=WHEN)
         self.projections.catch_up(["stock"], connection=self.connection)
 
     def snapshot(self) -> Any:
@@ -124,7 +125,7 @@ def table_rows(database: Database) -> dict[str, list[tuple[Any, ...]]]:
 def machine_ledger(server: Database) -> Iterator[tuple[Database, Ledger]]:
     with fresh_database(server) as database:
         ledger = build_ledger(Settings(pool_size=2), database)
-        ledger.register_product(
+        ledger.master_data.register_product(
             gtin=GTIN,
             name="Coronary stent system",
             registration_certificate="NMPA-2026-3-0001",
@@ -140,7 +141,7 @@ def machine_ledger(server: Database) -> Iterator[tuple[Database, Ledger]]:
             ("HOSP-2", PartyRole.HOSPITAL),
         ):
             grade = "A" if role is PartyRole.DISTRIBUTOR else None
-            ledger.register_party(
+            ledger.master_data.register_party(
                 code=code,
                 name=code,
                 role=role,

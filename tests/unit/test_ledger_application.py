@@ -25,7 +25,7 @@ STENT = product_id(Gtin.parse("4006381333931"))
 
 
 def register_stent(app: Ledger, gtin: str = "4006381333931") -> None:
-    app.register_product(
+    app.master_data.register_product(
         gtin=gtin,
         name="Coronary stent system",
         registration_certificate="NMPA-2026-3-0001",
@@ -99,7 +99,7 @@ def test_an_invalid_gtin_is_rejected_before_anything_is_stored(app: Ledger) -> N
 
 
 def test_registering_a_party_stores_its_event_under_the_id_of_its_code(app: Ledger) -> None:
-    app.register_party(
+    app.master_data.register_party(
         code="HOSP-001",
         name="Central China Hospital No. 1",
         role=PartyRole.HOSPITAL,
@@ -120,10 +120,10 @@ def test_registering_the_same_party_code_twice_raises_already_registered(app: Le
         "region": "East China",
         "recall_contact": "qa@orion.example.cn",
     }
-    app.register_party(code="MFR-ORION", **facts)
+    app.master_data.register_party(code="MFR-ORION", **facts)
 
     with pytest.raises(AlreadyRegistered) as caught:
-        app.register_party(code=" MFR-ORION ", **facts)
+        app.master_data.register_party(code=" MFR-ORION ", **facts)
 
     assert (caught.value.kind, caught.value.key) == ("party", "MFR-ORION")
     assert str(caught.value) == "party MFR-ORION is already registered"
@@ -132,7 +132,7 @@ def test_registering_the_same_party_code_twice_raises_already_registered(app: Le
 
 def test_a_party_breaking_a_rule_is_rejected_before_anything_is_stored(app: Ledger) -> None:
     with pytest.raises(InvalidValue) as caught:
-        app.register_party(
+        app.master_data.register_party(
             code="DIST-009",
             name="North China Medical Supply No. 9",
             role=PartyRole.DISTRIBUTOR,

@@ -22,6 +22,7 @@ from ledger.domain.errors import (
 )
 from ledger.domain.lot.aggregate import Lot
 from ledger.domain.lot.errors import InsufficientStock, LotExpired, LotFactsConflict, UnknownLot
+from ledger.domain.lot_ref import LotRef
 from ledger.domain.values import Gtin, PartyRole, RiskClass, ShipmentLine, StockStatus, lot_id
 
 STENT, KIT = "09506000134352", "04006381333931"
@@ -36,7 +37,7 @@ def at(days: float = 0) -> datetime:
 def app() -> Iterator[Ledger]:
     ledger = Ledger(env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
     for gtin, low, high in ((STENT, None, None), (KIT, Decimal("2"), Decimal("8"))):
-        ledger.register_product(
+        ledger.master_data.register_product(
             gtin=gtin,
             name=f"Device {gtin}",
             registration_certificate="NMPA-2026-2-0001",
@@ -50,7 +51,7 @@ def app() -> Iterator[Ledger]:
         ("DIST-001", PartyRole.DISTRIBUTOR, "A"),
         ("HOSP-001", PartyRole.HOSPITAL, None),
     ):
-        ledger.register_party(
+        ledger.master_data.register_party(
             code=code,
             name=code,
             role=role,
@@ -74,7 +75,8 @@ def receive(app: Ledger, gtin: str = STENT, lot_number: str = "A1", **changes: A
         "occurred_at": at(),
     }
     args.update(changes)
-    return app.receive(**args)
+    named = LotRef(args.pop("gtin"), args.pop("lot_number"), args.pop("udi", None))
+    return app.lots.receive(lot=named, **args)
 
 
 def lot(app: Ledger, gtin: str = STENT, number: str = "A1") -> Lot:
@@ -127,8 +129,8 @@ def test_a_label_whose_expiry_differs_from_the_recorded_one_is_refused(app: Ledg
     before = stored(app)
 
     with pytest.raises(LotFactsConflict):
-        app.quarantine(
-            udi=f"(01){STENT}(17)271130(10)A1",
+        app.lots.quarantine(
+            lot=LotRef(udi=f"(01){STENT}(17)271130(10)A1"),
             location="WH-SH-01",
             quantity=1,
             reason="x",
@@ -166,20 +168,14 @@ def test_a_receipt_breaking_a_rule_stores_nothing(
 
 def test_moving_an_unknown_lot_of_a_known_product_raises_unknown_lot(app: Ledger) -> None:
     with pytest.raises(UnknownLot) as caught:
-        app.quarantine(
-            gtin=STENT,
-            lot_number="ZZ",
-            location="WH-SH-01",
-            quantity=1,
-            reason="x",
-            occurred_at=at(),
+        app.lots.quarantine(
+            lot=LotRef(STENT, "ZZ"), location="WH-SH-01", quantity=1, reason="x", occurred_at=at()
         )
 
     assert caught.value.lot == f"(01){STENT}(10)ZZ"
     with pytest.raises(UnknownProduct):
-        app.quarantine(
-            gtin="09506000134369",
-            lot_number="ZZ",
+        app.lots.quarantine(
+            lot=LotRef("09506000134369", "ZZ"),
             location="WH-SH-01",
             quantity=1,
             reason="x",
@@ -190,9 +186,8 @@ def test_moving_an_unknown_lot_of_a_known_product_raises_unknown_lot(app: Ledger
 def test_a_shipment_of_several_lots_saves_them_together(app: Ledger) -> None:
     receive(app, STENT, "A1")
     receive(app, KIT, "K7", location="WH-SH-02")
-    app.put_away(
-        gtin=STENT,
-        lot_number="A1",
+    app.lots.put_away(
+        lot=LotRef(STENT, "A1"),
         from_location="WH-SH-01",
         to_location="WH-SH-03",
         quantity=5,
@@ -200,7 +195,7 @@ def test_a_shipment_of_several_lots_saves_them_together(app: Ledger) -> None:
     )
     before = stored(app)
 
-    answer = app.ship(
+    answer = app.lots.ship(
         shipment="SH-1",
         consignee="DIST-001",
         order="SO-1",
@@ -216,7 +211,7 @@ def test_a_shipment_of_several_lots_saves_them_together(app: Ledger) -> None:
     assert [line["lot_number"] for line in answer.outcome["lots"]] == ["A1", "K7"]
     assert lot(app).in_transit_quantity() == 8
     assert lot(app, KIT, "K7").in_transit_quantity() == 4
-    delivered = app.confirm_delivery(
+    delivered = app.lots.confirm_delivery(
         shipment="SH-1", consignee="DIST-001", lots=[(STENT, "A1"), (KIT, "K7")], occurred_at=at(3)
     )
     assert len(delivered.positions) == 2
@@ -239,7 +234,7 @@ def test_a_shipment_with_one_bad_line_ships_nothing(
     before = stored(app)
 
     with pytest.raises(error):
-        app.ship(
+        app.lots.ship(
             shipment="SH-1",
             consignee="DIST-001",
             lines=[ShipmentLine(STENT, "A1", 3, "WH-SH-01"), bad_line],
@@ -253,39 +248,35 @@ def test_a_shipment_with_one_bad_line_ships_nothing(
 def test_shipments_name_a_registered_consignee_and_at_least_one_line(app: Ledger) -> None:
     receive(app)
     with pytest.raises(UnknownParty):
-        app.ship(
+        app.lots.ship(
             shipment="S",
             consignee="HOSP-999",
             lines=[ShipmentLine(STENT, "A1", 1, "WH-SH-01")],
             occurred_at=at(),
         )
     with pytest.raises(InvalidValue):
-        app.ship(shipment="S", consignee="HOSP-001", lines=[], occurred_at=at())
+        app.lots.ship(shipment="S", consignee="HOSP-001", lines=[], occurred_at=at())
 
 
 def test_the_channel_use_cases_follow_units_to_the_hospital(app: Ledger) -> None:
     receive(app)
-    app.ship(
+    app.lots.ship(
         shipment="SH-1",
         consignee="DIST-001",
         lines=[ShipmentLine(STENT, "A1", 6, "WH-SH-01")],
         occurred_at=at(1),
     )
-    app.confirm_delivery(
+    app.lots.confirm_delivery(
         shipment="SH-1", consignee="DIST-001", lots=[(STENT, "A1")], occurred_at=at(2)
     )
-    app.report_sales(
-        gtin=STENT,
-        lot_number="A1",
-        seller="DIST-001",
-        buyer="HOSP-001",
-        quantity=4,
-        occurred_at=at(5),
+    app.lots.report_sales(
+        lot=LotRef(STENT, "A1"), seller="DIST-001", buyer="HOSP-001", quantity=4, occurred_at=at(5)
     )
-    app.report_use(gtin=STENT, lot_number="A1", consignee="HOSP-001", quantity=1, occurred_at=at(6))
-    answer = app.receive_return(
-        gtin=STENT,
-        lot_number="A1",
+    app.lots.report_use(
+        lot=LotRef(STENT, "A1"), consignee="HOSP-001", quantity=1, occurred_at=at(6)
+    )
+    answer = app.lots.receive_return(
+        lot=LotRef(STENT, "A1"),
         consignee="HOSP-001",
         location="WH-SH-09",
         quantity=1,
@@ -298,9 +289,8 @@ def test_the_channel_use_cases_follow_units_to_the_hospital(app: Ledger) -> None
     assert found.consignees == {"DIST-001": 2, "HOSP-001": 2}
     assert (found.used, found.stock.quantity("WH-SH-09", StockStatus.QUARANTINE)) == (1, 1)
     with pytest.raises(UnknownParty):
-        app.report_sales(
-            gtin=STENT,
-            lot_number="A1",
+        app.lots.report_sales(
+            lot=LotRef(STENT, "A1"),
             seller="DIST-001",
             buyer="HOSP-404",
             quantity=1,
@@ -310,24 +300,32 @@ def test_the_channel_use_cases_follow_units_to_the_hospital(app: Ledger) -> None
 
 def test_status_use_cases_change_the_lots_balances(app: Ledger) -> None:
     receive(app, accepted=20, rejected=2)
-    name = {"gtin": STENT, "lot_number": "A1"}
-    app.quarantine(**name, location="WH-SH-01", quantity=5, reason="wet cartons", occurred_at=at())
-    app.release_quarantine(**name, location="WH-SH-01", quantity=2, reason="dry", occurred_at=at())
-    app.scrap(**name, location="WH-SH-01", quantity=3, reason="failed inspection", occurred_at=at())
-    app.adjust_stock(**name, location="WH-SH-01", change=-1, reason="count", occurred_at=at())
-    app.hold(**name, hold="RC-1", reason="recall", occurred_at=at())
+    name = LotRef(STENT, "A1")
+    app.lots.quarantine(
+        lot=name, location="WH-SH-01", quantity=5, reason="wet cartons", occurred_at=at()
+    )
+    app.lots.release_quarantine(
+        lot=name, location="WH-SH-01", quantity=2, reason="dry", occurred_at=at()
+    )
+    app.lots.scrap(
+        lot=name, location="WH-SH-01", quantity=3, reason="failed inspection", occurred_at=at()
+    )
+    app.lots.adjust_stock(
+        lot=name, location="WH-SH-01", change=-1, reason="count", occurred_at=at()
+    )
+    app.lots.hold(lot=name, hold="RC-1", reason="recall", occurred_at=at())
     held = lot(app).stock.total(StockStatus.HOLD)
-    app.release_hold(**name, hold="RC-1", occurred_at=at(1))
-    app.dispatch_transfer(
-        **name,
+    app.lots.release_hold(lot=name, hold="RC-1", occurred_at=at(1))
+    app.lots.dispatch_transfer(
+        lot=name,
         transfer="TR-1",
         from_location="WH-SH-01",
         to_location="WH-BJ-01",
         quantity=4,
         occurred_at=at(1),
     )
-    app.receive_transfer(
-        **name, transfer="TR-1", location="WH-BJ-01", quantity=3, occurred_at=at(2)
+    app.lots.receive_transfer(
+        lot=name, transfer="TR-1", location="WH-BJ-01", quantity=3, occurred_at=at(2)
     )
 
     found = lot(app)
@@ -342,13 +340,12 @@ def test_status_use_cases_change_the_lots_balances(app: Ledger) -> None:
 
 def test_a_reading_is_judged_against_the_products_storage_range(app: Ledger) -> None:
     receive(app, KIT, "K7")
-    name = {"gtin": KIT, "lot_number": "K7"}
-
-    inside = app.record_temperature(
-        **name, location="WH-SH-01", celsius=Decimal("7.9"), occurred_at=at()
+    name = LotRef(KIT, "K7")
+    inside = app.lots.record_temperature(
+        lot=name, location="WH-SH-01", celsius=Decimal("7.9"), occurred_at=at()
     )
-    outside = app.record_temperature(
-        **name, location="WH-SH-01", celsius=Decimal("8.1"), occurred_at=at()
+    outside = app.lots.record_temperature(
+        lot=name, location="WH-SH-01", celsius=Decimal("8.1"), occurred_at=at()
     )
 
     assert inside.outcome["events"] == ["TemperatureRecorded"]
@@ -359,8 +356,8 @@ def test_a_reading_is_judged_against_the_products_storage_range(app: Ledger) -> 
 def test_a_product_without_a_storage_range_has_no_excursions(app: Ledger) -> None:
     receive(app)
 
-    answer = app.record_temperature(
-        gtin=STENT, lot_number="A1", location="WH-SH-01", celsius=Decimal("60"), occurred_at=at()
+    answer = app.lots.record_temperature(
+        lot=LotRef(STENT, "A1"), location="WH-SH-01", celsius=Decimal("60"), occurred_at=at()
     )
 
     assert answer.outcome["events"] == ["TemperatureRecorded"]
@@ -382,10 +379,10 @@ def test_pick_suggestions_take_the_soonest_expiry_first(app: Ledger) -> None:
             occurred_at=at(-30),
             accepted=10,
         )
-    app.hold(gtin=STENT, lot_number="L-HELD", hold="RC-1", reason="recall", occurred_at=at())
+    app.lots.hold(lot=LotRef(STENT, "L-HELD"), hold="RC-1", reason="recall", occurred_at=at())
     ids = [lot_id(Gtin.parse(STENT), n) for n in ("L-LATE", "L-SOON", "L-GONE", "L-HELD", "L-AWAY")]
 
-    suggestion = app.suggest_picks(
+    suggestion = app.lots.suggest_picks(
         gtin=STENT, quantity=14, location="WH-SH", lot_ids=ids, on=at().date()
     )
 
@@ -394,12 +391,12 @@ def test_pick_suggestions_take_the_soonest_expiry_first(app: Ledger) -> None:
         ("L-LATE", "WH-SH-01", 4),
     ]
     assert suggestion.shortfall == 0
-    short = app.suggest_picks(
+    short = app.lots.suggest_picks(
         gtin=STENT, quantity=30, location="WH-SH-01", lot_ids=ids, on=at().date()
     )
     assert (short.picked, short.shortfall) == (10, 20)
     with pytest.raises(UnknownLot):
-        app.suggest_picks(
+        app.lots.suggest_picks(
             gtin=STENT,
             quantity=1,
             location="WH-SH",
@@ -412,7 +409,7 @@ def test_pick_suggestions_refuse_lots_of_another_product(app: Ledger) -> None:
     receive(app, KIT, "K7")
 
     with pytest.raises(InvalidValue):
-        app.suggest_picks(
+        app.lots.suggest_picks(
             gtin=STENT,
             quantity=1,
             location="WH-SH",
@@ -437,14 +434,14 @@ class RacingLedger(Ledger):
 
 def test_a_movement_that_loses_a_race_is_decided_again_on_fresh_state() -> None:
     app = RacingLedger(env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
-    app.register_product(
+    app.master_data.register_product(
         gtin=STENT,
         name="Stent",
         registration_certificate="C",
         risk_class=RiskClass.III,
         unit_of_use="each",
     )
-    app.register_party(
+    app.master_data.register_party(
         code="MFR-ORION",
         name="Orion",
         role=PartyRole.MANUFACTURER,
@@ -455,8 +452,8 @@ def test_a_movement_that_loses_a_race_is_decided_again_on_fresh_state() -> None:
     receive(app)
     app.races = 1
 
-    app.quarantine(
-        gtin=STENT, lot_number="A1", location="WH-SH-01", quantity=20, reason="x", occurred_at=at()
+    app.lots.quarantine(
+        lot=LotRef(STENT, "A1"), location="WH-SH-01", quantity=20, reason="x", occurred_at=at()
     )
 
     found = lot(app)
@@ -467,14 +464,14 @@ def test_a_movement_that_loses_a_race_is_decided_again_on_fresh_state() -> None:
 
 def test_a_movement_that_keeps_losing_raises_concurrent_update_and_saves_nothing() -> None:
     app = RacingLedger(env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
-    app.register_product(
+    app.master_data.register_product(
         gtin=STENT,
         name="Stent",
         registration_certificate="C",
         risk_class=RiskClass.III,
         unit_of_use="each",
     )
-    app.register_party(
+    app.master_data.register_party(
         code="MFR-ORION",
         name="Orion",
         role=PartyRole.MANUFACTURER,
@@ -486,13 +483,8 @@ def test_a_movement_that_keeps_losing_raises_concurrent_update_and_saves_nothing
     app.races = MOVEMENT_RETRIES + 1
 
     with pytest.raises(ConcurrentUpdate) as caught:
-        app.quarantine(
-            gtin=STENT,
-            lot_number="A1",
-            location="WH-SH-01",
-            quantity=1,
-            reason="x",
-            occurred_at=at(),
+        app.lots.quarantine(
+            lot=LotRef(STENT, "A1"), location="WH-SH-01", quantity=1, reason="x", occurred_at=at()
         )
 
     assert (caught.value.command, caught.value.attempts) == ("quarantine", MOVEMENT_RETRIES + 1)
@@ -510,7 +502,7 @@ def test_registrations_still_report_a_duplicate_rather_than_retrying(app: Ledger
 
     app.save = save  # type: ignore[method-assign]
     with pytest.raises(Exception) as caught:
-        app.register_party(
+        app.master_data.register_party(
             code="DIST-001", name="x", role=PartyRole.HOSPITAL, region="E", recall_contact="r"
         )
 

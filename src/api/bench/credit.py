@@ -40,7 +40,7 @@ def _summary(prefix: str, times: list[float]) -> dict[str, float]:
 def _prepare_orders(ledger: Ledger, customers: int) -> tuple[str, list[str]]:
     body = "0696000000001"
     gtin = body + str(gs1_check_digit(body))
-    ledger.register_product(
+    ledger.master_data.register_product(
         gtin=gtin,
         name="Bench infusion set",
         registration_certificate="R-1",
@@ -49,14 +49,14 @@ def _prepare_orders(ledger: Ledger, customers: int) -> tuple[str, list[str]]:
     )
     codes = [f"HOSP-B{n:05d}" for n in range(customers)]
     for code in codes:
-        ledger.register_party(
+        ledger.master_data.register_party(
             code=code,
             name=code,
             role=PartyRole.HOSPITAL,
             region="East China",
             recall_contact="r@example.cn",
         )
-        ledger.open_credit_account(
+        ledger.orders.open_credit_account(
             customer=code,
             currency="CNY",
             grade="A",
@@ -116,7 +116,7 @@ def bench_order(
             times = []
             for n in range(orders):
                 began = time.perf_counter()
-                ledger.place_order(
+                ledger.orders.place_order(
                     order=f"SO-{n}",
                     customer=codes[n % customers],
                     currency="CNY",

@@ -26,6 +26,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from api.bench.ledger_runs import scratch_schema
 from ledger.application.ledger import Ledger
+from ledger.domain.lot_ref import LotRef
 from ledger.domain.recall.rules import Jurisdiction, RecallLevel
 from ledger.domain.values import PartyRole, RiskClass, ShipmentLine
 from ledger.integrity.audit_export import event_records
@@ -57,27 +58,42 @@ class RecallScenario:
 def recall_scenario(ledger: Ledger, consignees: int, *, number: str = "RC-EV-1") -> RecallScenario:
     """Register a lot, ship ``UNITS_EACH`` units to each of ``consignees`` hospitals (one
     shipment each), and recall the lot."""
-    ledger.register_product(
+    ledger.master_data.register_product(
         gtin=GTIN, name="Infusion pump cassette", registration_certificate="NMPA-2026-EV001",
         risk_class=RiskClass.II, unit_of_use="each",
         storage_min_celsius=Decimal("2.0"), storage_max_celsius=Decimal("25.0"),
     )  # fmt: skip
-    ledger.register_party(code=MANUFACTURER, name="Evidence Medical", role=PartyRole.MANUFACTURER,
-                          region="CN-31", recall_contact="recall@ev.example")  # fmt: skip
+    ledger.master_data.register_party(
+        code=MANUFACTURER,
+        name="Evidence Medical",
+        role=PartyRole.MANUFACTURER,
+        region="CN-31",
+        recall_contact="recall@ev.example",
+    )
     codes = [f"HOSP-EV-{i:04d}" for i in range(1, consignees + 1)]
     for code in codes:
-        ledger.register_party(code=code, name=f"Hospital {code}", role=PartyRole.HOSPITAL,
-                              region="CN-31", recall_contact=f"{code.lower()}@example")  # fmt: skip
-    ledger.receive(supplier=MANUFACTURER, purchase_order="PO-EV-1", location="WH-SH-01",
-                   accepted=UNITS_EACH * consignees + 10, gtin=GTIN, lot_number=LOT,
-                   expiry=START.date() + timedelta(days=700),
-                   manufactured_on=START.date() - timedelta(days=30),
-                   occurred_at=START)  # fmt: skip
+        ledger.master_data.register_party(
+            code=code,
+            name=f"Hospital {code}",
+            role=PartyRole.HOSPITAL,
+            region="CN-31",
+            recall_contact=f"{code.lower()}@example",
+        )
+    ledger.lots.receive(
+        lot=LotRef(GTIN, LOT),
+        supplier=MANUFACTURER,
+        purchase_order="PO-EV-1",
+        location="WH-SH-01",
+        accepted=UNITS_EACH * consignees + 10,
+        expiry=START.date() + timedelta(days=700),
+        manufactured_on=START.date() - timedelta(days=30),
+        occurred_at=START,
+    )
     for i, code in enumerate(codes):
-        ledger.ship(shipment=f"SH-EV-{i + 1:04d}", consignee=code,
+        ledger.lots.ship(shipment=f"SH-EV-{i + 1:04d}", consignee=code,
                     lines=[ShipmentLine(GTIN, LOT, UNITS_EACH, "WH-SH-01")],
                     occurred_at=START + timedelta(days=1, minutes=i))  # fmt: skip
-    ledger.initiate_recall(number=number, level=RecallLevel.II, reason="seal may leak",
+    ledger.recalls.initiate_recall(number=number, level=RecallLevel.II, reason="seal may leak",
                            jurisdiction=Jurisdiction.CN, gtins=[GTIN], lot_numbers=[LOT],
                            initiator=MANUFACTURER,
                            occurred_at=START + timedelta(days=30))  # fmt: skip

@@ -14,6 +14,7 @@ from psycopg import sql
 from api.bench.ledger_runs import percentile, plain_read_rate, scratch_schema, server_version
 from ledger.application.ledger import Ledger
 from ledger.domain.lot.aggregate import Lot
+from ledger.domain.lot_ref import LotRef
 from ledger.domain.values import Gtin, PartyRole, RiskClass, gs1_check_digit
 from ledger.store.database import Database
 from projections.lot_trace import LotTrace, forward_trace
@@ -232,14 +233,25 @@ def _live_lag(
 def _lag_probe_lots(ledger: Ledger, count: int) -> list[tuple[str, str]]:
     body = "0695000000001"
     gtin = body + str(gs1_check_digit(body))
-    ledger.register_product(gtin=gtin, name="Lag probe", registration_certificate="R-1",
+    ledger.master_data.register_product(gtin=gtin, name="Lag probe", registration_certificate="R-1",
                             risk_class=RiskClass.I, unit_of_use="each")  # fmt: skip
-    ledger.register_party(code="MFR-LAG", name="Lag probe maker", role=PartyRole.MANUFACTURER,
-                          region="East China", recall_contact="qa@example.cn")  # fmt: skip
+    ledger.master_data.register_party(
+        code="MFR-LAG",
+        name="Lag probe maker",
+        role=PartyRole.MANUFACTURER,
+        region="East China",
+        recall_contact="qa@example.cn",
+    )
     lots = [(gtin, f"LAG-{n}") for n in range(count)]
     for gtin_, lot in lots:
-        ledger.receive(supplier="MFR-LAG", purchase_order=f"PO-{lot}", location="WH-SH-A1",
-                       accepted=10**6, occurred_at=_START, gtin=gtin_, lot_number=lot)  # fmt: skip
+        ledger.lots.receive(
+            lot=LotRef(gtin_, lot),
+            supplier="MFR-LAG",
+            purchase_order=f"PO-{lot}",
+            location="WH-SH-A1",
+            accepted=10**6,
+            occurred_at=_START,
+        )
     return lots
 
 
@@ -249,8 +261,13 @@ def _write_moves(
     for n in range(count):
         time.sleep(max(0.0, began + n / rate - time.perf_counter()))
         places = ("WH-SH-A1", "WH-SH-A2") if n % 2 == 0 else ("WH-SH-A2", "WH-SH-A1")
-        outcome = ledger.put_away(from_location=places[0], to_location=places[1], quantity=1,
-                                  occurred_at=_START, gtin=lot[0], lot_number=lot[1])  # fmt: skip
+        outcome = ledger.lots.put_away(
+            lot=LotRef(lot[0], lot[1]),
+            from_location=places[0],
+            to_location=places[1],
+            quantity=1,
+            occurred_at=_START,
+        )
         saved.put((outcome.positions[-1], time.perf_counter()))
 
 

@@ -59,9 +59,14 @@ def bench_recall_impact(
 def _recalled_lot(ledger: Ledger, consignees: int) -> int:
     body = "0695999000001"
     gtin = body + str(gs1_check_digit(body))
-    ledger.register_product(gtin=gtin, name="Recalled device", registration_certificate="R-9",
-                            risk_class=RiskClass.II, unit_of_use="each")  # fmt: skip
-    ledger.register_party(code="MFR-BENCH", name="Maker", role=PartyRole.MANUFACTURER,
+    ledger.master_data.register_product(
+        gtin=gtin,
+        name="Recalled device",
+        registration_certificate="R-9",
+        risk_class=RiskClass.II,
+        unit_of_use="each",
+    )
+    ledger.master_data.register_party(code="MFR-BENCH", name="Maker", role=PartyRole.MANUFACTURER,
                           region="East", recall_contact="qa@maker.example")  # fmt: skip
     codes = [f"HOSP-B{n:04d}" for n in range(consignees)]
     parties = [
@@ -83,7 +88,7 @@ def _recalled_lot(ledger: Ledger, consignees: int) -> int:
         if n % 7 == 0 and n % 5:
             lot.report_use(consignee=code, quantity=1, occurred_at=at)
     saved += len(ledger.save(lot))
-    outcome = ledger.initiate_recall(
+    outcome = ledger.recalls.initiate_recall(
         number=RECALL, level=RecallLevel.II, reason="bench", jurisdiction=Jurisdiction.CN,
         gtins=[gtin], lot_numbers=["RB-1"], initiator="MFR-BENCH", occurred_at=_AT,
     )  # fmt: skip

@@ -63,7 +63,7 @@ def sweep(as_of: AsOf = None, as_json: JsonFlag = False) -> None:
     with _ledger_caught_up() as (database, ledger):
         with database.connect() as conn, conn.cursor() as cur:
             customers = credit_customers(cur)
-        results = ledger.sweep_credit(customers=customers, as_of=day, caller=CLI_CALLER)
+        results = ledger.credit.sweep_credit(customers=customers, as_of=day, caller=CLI_CALLER)
     notices = [
         {"customer": r.outcome["customer"], **notice}
         for r in results

@@ -140,7 +140,7 @@ def open_account(
     response: Response,
 ) -> dict[str, Any]:
     """Open a customer's credit account (finance)."""
-    result = ledger.open_credit_account(**body.model_dump(), caller=caller)
+    result = ledger.orders.open_credit_account(**body.model_dump(), caller=caller)
     return answer(result, response, location=f"/v1/credit-accounts/{body.customer}")
 
 
@@ -165,7 +165,9 @@ def change_profile(
     response: Response,
 ) -> dict[str, Any]:
     """Change the grade, terms, tolerance, prepayment rule or collector (finance)."""
-    result = ledger.change_credit_profile(customer=customer, **body.model_dump(), caller=caller)
+    result = ledger.orders.change_credit_profile(
+        customer=customer, **body.model_dump(), caller=caller
+    )
     return answer(result, response)
 
 
@@ -179,7 +181,7 @@ def change_limit(
     response: Response,
 ) -> dict[str, Any]:
     """Set a new credit limit (finance)."""
-    result = ledger.change_credit_limit(
+    result = ledger.orders.change_credit_limit(
         customer=customer, limit=body.limit, reason=body.reason, caller=caller
     )
     return answer(result, response)
@@ -206,7 +208,7 @@ def propose_limit(
     response: Response,
 ) -> dict[str, Any]:
     """Score the account and record the policy's limit proposal, if any (finance)."""
-    result = ledger.propose_credit_limit(customer=customer, as_of=body.as_of, caller=caller)
+    result = ledger.credit.propose_credit_limit(customer=customer, as_of=body.as_of, caller=caller)
     return answer(result, response)
 
 
@@ -221,7 +223,7 @@ def decide_proposal(
     response: Response,
 ) -> dict[str, Any]:
     """Accept (the limit changes) or reject a proposed limit (finance)."""
-    result = ledger.decide_limit_change(
+    result = ledger.credit.decide_limit_change(
         customer=customer, proposal=proposal, accept=body.accept, reason=body.reason, caller=caller
     )
     return answer(result, response)
@@ -244,7 +246,7 @@ def sweep(
                 row[0]
                 for row in cur.execute("SELECT customer FROM receivable_accounts ORDER BY customer")
             ]
-    results = ledger.sweep_credit(customers=customers, as_of=body.as_of, caller=caller)
+    results = ledger.credit.sweep_credit(customers=customers, as_of=body.as_of, caller=caller)
     notices = [
         {"customer": r.outcome["customer"], **notice}
         for r in results
@@ -287,7 +289,7 @@ def update_task(
     response: Response,
 ) -> dict[str, Any]:
     """Move a collection task on: status, owner, note (finance)."""
-    result = ledger.update_collection_task(**body.model_dump(), caller=caller)
+    result = ledger.credit.update_collection_task(**body.model_dump(), caller=caller)
     return answer(result, response)
 
 

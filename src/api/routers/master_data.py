@@ -136,7 +136,7 @@ def register_product(
     response: Response,
 ) -> dict[str, Any]:
     """Register a product in the master data."""
-    result = ledger.register_product(**product.model_dump(), caller=caller)
+    result = ledger.master_data.register_product(**product.model_dump(), caller=caller)
     return answer(result, response, location=f"/v1/products/{result.outcome['gtin']}")
 
 
@@ -170,7 +170,7 @@ def register_party(
     response: Response,
 ) -> dict[str, Any]:
     """Register a party in the master data."""
-    result = ledger.register_party(**party.model_dump(), caller=caller)
+    result = ledger.master_data.register_party(**party.model_dump(), caller=caller)
     return answer(result, response, location=f"/v1/parties/{result.outcome['code']}")
 
 

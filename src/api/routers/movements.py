@@ -7,6 +7,8 @@ the command's outcome and the positions of its events, or 200 on a replay.
 
 from __future__ import annotations
 
+import inspect
+from collections.abc import Callable
 from datetime import date
 from typing import Annotated, Any
 
@@ -17,8 +19,9 @@ from api.deps import LedgerDep, OperatorKey, ReporterKey, WriteCaller
 from api.errors import NotPermitted
 from api.keys import ApiKey, Role
 from api.routers.common import WRITE_RESPONSES, DecimalText, answer
-from ledger.domain.errors import InvalidValue
-from ledger.domain.udi import parse_udi
+from ledger.application.commands import CommandOutcome
+from ledger.application.lots import Lots
+from ledger.domain.lot_ref import LotRef
 from ledger.domain.values import ShipmentLine, StockStatus
 
 router = APIRouter(prefix="/v1", tags=["movements"])
@@ -41,6 +44,10 @@ class LotName(BaseModel):
         description="The UDI, bracketed `(01)…(17)…(10)…` or as scanned; instead of gtin/lot.",
     )
 
+    def ref(self) -> LotRef:
+        """The lot as named, for the use case to read."""
+        return LotRef(self.gtin, self.lot, self.udi)
+
 
 class Movement(LotName):
     """What every movement of one lot states: the lot and when the movement occurred."""
@@ -48,10 +55,10 @@ class Movement(LotName):
     occurred_at: AwareDatetime = Field(description="When it happened (timezone-aware).")
 
     def arguments(self) -> dict[str, Any]:
-        """The use case's keyword arguments (``lot`` becomes ``lot_number``)."""
+        """The use case's keyword arguments: the lot as named, and the movement's fields."""
+        names = set(LotName.model_fields)
         values = {name: getattr(self, name) for name in type(self).model_fields}
-        values["lot_number"] = values.pop("lot")
-        return values
+        return {"lot": self.ref(), **{k: v for k, v in values.items() if k not in names}}
 
 
 class MovementRecorded(BaseModel):
@@ -202,18 +209,6 @@ class RecordTemperature(Movement):
     shipment: Reference | None = None
 
 
-def _lot_of(name: LotName, movement: Movement | Ship | ConfirmDelivery) -> tuple[str, str]:
-    """GTIN and lot number of a line that may name its lot by UDI."""
-    if name.udi is not None:
-        if name.gtin is not None or name.lot is not None:
-            raise InvalidValue("udi", "name the lot by a UDI or by GTIN and lot number")
-        read = parse_udi(name.udi, movement.occurred_at.date())
-        return read.gtin, read.lot
-    if name.gtin is None or name.lot is None:
-        raise InvalidValue("gtin", "a GTIN and a lot number, or a UDI, must name the lot")
-    return name.gtin, name.lot
-
-
 def _own_party(key: ApiKey, party: str, field: str) -> None:
     """A partner may report only for its own party."""
     if key.role is Role.PARTNER and party.strip() != key.party:
@@ -231,44 +226,65 @@ _RECORDED: dict[str, Any] = {
 }
 
 
-@router.post("/lots/receipts", **_RECORDED)
-def receive(
-    body: ReceiveLot, key: OperatorKey, caller: WriteCaller, ledger: LedgerDep, response: Response
-) -> dict[str, Any]:
-    """Receive a supplier's delivery of a lot (opens the lot at its first receipt)."""
-    return answer(ledger.receive(**body.arguments(), caller=caller), response)
+def _one_lot_route(
+    path: str,
+    body: type[Movement],
+    use_case: Callable[..., CommandOutcome],
+    doc: str,
+    *,
+    reporter: str | None = None,
+) -> None:
+    """Add the route of a movement of one lot: the body's fields go to the use case.
+
+    Args:
+        reporter: the body's party field when partners may report it, for their own party.
+    """
+
+    def record(
+        body: Movement, key: ApiKey, caller: Any, ledger: Any, response: Response
+    ) -> dict[str, Any]:
+        if reporter is not None:
+            _own_party(key, getattr(body, reporter), reporter)
+        return answer(use_case(ledger.lots, **body.arguments(), caller=caller), response)
+
+    keyword = inspect.Parameter.POSITIONAL_OR_KEYWORD
+    annotations = {
+        "body": body,
+        "key": ReporterKey if reporter else OperatorKey,
+        "caller": WriteCaller,
+        "ledger": LedgerDep,
+        "response": Response,
+    }
+    record.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+        [inspect.Parameter(name, keyword, annotation=kind) for name, kind in annotations.items()],
+        return_annotation=dict[str, Any],
+    )
+    record.__name__ = record.__qualname__ = use_case.__name__
+    record.__doc__ = doc
+    router.add_api_route(path, record, methods=["POST"], name=use_case.__name__, **_RECORDED)
 
 
-@router.post("/stock/put-away", **_RECORDED)
-def put_away(
-    body: PutAway, key: OperatorKey, caller: WriteCaller, ledger: LedgerDep, response: Response
-) -> dict[str, Any]:
-    """Move units between two locations of one warehouse."""
-    return answer(ledger.put_away(**body.arguments(), caller=caller), response)
-
-
-@router.post("/transfers/dispatch", **_RECORDED)
-def dispatch_transfer(
-    body: DispatchTransfer,
-    key: OperatorKey,
-    caller: WriteCaller,
-    ledger: LedgerDep,
-    response: Response,
-) -> dict[str, Any]:
-    """Send units to another warehouse, in transit under the transfer's reference."""
-    return answer(ledger.dispatch_transfer(**body.arguments(), caller=caller), response)
-
-
-@router.post("/transfers/receive", **_RECORDED)
-def receive_transfer(
-    body: ReceiveTransfer,
-    key: OperatorKey,
-    caller: WriteCaller,
-    ledger: LedgerDep,
-    response: Response,
-) -> dict[str, Any]:
-    """Take in a transfer's units as counted (a shortfall is a discrepancy)."""
-    return answer(ledger.receive_transfer(**body.arguments(), caller=caller), response)
+_one_lot_route(
+    "/lots/receipts",
+    ReceiveLot,
+    Lots.receive,
+    "Receive a supplier's delivery of a lot (opens the lot at its first receipt).",
+)
+_one_lot_route(
+    "/stock/put-away", PutAway, Lots.put_away, "Move units between two locations of one warehouse."
+)
+_one_lot_route(
+    "/transfers/dispatch",
+    DispatchTransfer,
+    Lots.dispatch_transfer,
+    "Send units to another warehouse, in transit under the transfer's reference.",
+)
+_one_lot_route(
+    "/transfers/receive",
+    ReceiveTransfer,
+    Lots.receive_transfer,
+    "Take in a transfer's units as counted (a shortfall is a discrepancy).",
+)
 
 
 @router.post("/shipments", **_RECORDED)
@@ -276,11 +292,14 @@ def ship(
     body: Ship, key: OperatorKey, caller: WriteCaller, ledger: LedgerDep, response: Response
 ) -> dict[str, Any]:
     """Ship lines of one or more lots to a customer, all or nothing."""
+    on = body.occurred_at.date()
     lines = [
-        ShipmentLine(*_lot_of(line, body), quantity=line.quantity, from_location=line.from_location)
+        ShipmentLine(
+            *line.ref().plain(on), quantity=line.quantity, from_location=line.from_location
+        )
         for line in body.lines
     ]
-    result = ledger.ship(
+    result = ledger.lots.ship(
         shipment=body.shipment,
         consignee=body.consignee,
         lines=lines,
@@ -301,66 +320,43 @@ def confirm_delivery(
     response: Response,
 ) -> dict[str, Any]:
     """Record that a shipment's lots reached the consignee."""
-    result = ledger.confirm_delivery(
+    result = ledger.lots.confirm_delivery(
         shipment=shipment,
         consignee=body.consignee,
-        lots=[_lot_of(name, body) for name in body.lots],
+        lots=[name.ref().plain(body.occurred_at.date()) for name in body.lots],
         occurred_at=body.occurred_at,
         caller=caller,
     )
     return answer(result, response)
 
 
-@router.post("/returns", **_RECORDED)
-def receive_return(
-    body: ReceiveReturn,
-    key: OperatorKey,
-    caller: WriteCaller,
-    ledger: LedgerDep,
-    response: Response,
-) -> dict[str, Any]:
-    """Take back units a consignee holds, into quarantine."""
-    return answer(ledger.receive_return(**body.arguments(), caller=caller), response)
-
-
-@router.post("/stock/adjustments", **_RECORDED)
-def adjust_stock(
-    body: AdjustStock, key: OperatorKey, caller: WriteCaller, ledger: LedgerDep, response: Response
-) -> dict[str, Any]:
-    """Correct a balance after a stock count."""
-    return answer(ledger.adjust_stock(**body.arguments(), caller=caller), response)
-
-
-@router.post("/stock/quarantine", **_RECORDED)
-def quarantine(
-    body: ChangeQuarantine,
-    key: OperatorKey,
-    caller: WriteCaller,
-    ledger: LedgerDep,
-    response: Response,
-) -> dict[str, Any]:
-    """Put available units at a location in quarantine."""
-    return answer(ledger.quarantine(**body.arguments(), caller=caller), response)
-
-
-@router.post("/stock/quarantine-release", **_RECORDED)
-def release_quarantine(
-    body: ChangeQuarantine,
-    key: OperatorKey,
-    caller: WriteCaller,
-    ledger: LedgerDep,
-    response: Response,
-) -> dict[str, Any]:
-    """Release quarantined units (into hold while the lot is on hold)."""
-    return answer(ledger.release_quarantine(**body.arguments(), caller=caller), response)
-
-
-@router.post("/holds", **_RECORDED)
-def hold(
-    body: PlaceHold, key: OperatorKey, caller: WriteCaller, ledger: LedgerDep, response: Response
-) -> dict[str, Any]:
-    """Put a lot on hold: none of its units may leave until it is released."""
-    return answer(ledger.hold(**body.arguments(), caller=caller), response)
+_one_lot_route(
+    "/returns",
+    ReceiveReturn,
+    Lots.receive_return,
+    "Take back units a consignee holds, into quarantine.",
+)
+_one_lot_route(
+    "/stock/adjustments", AdjustStock, Lots.adjust_stock, "Correct a balance after a stock count."
+)
+_one_lot_route(
+    "/stock/quarantine",
+    ChangeQuarantine,
+    Lots.quarantine,
+    "Put available units at a location in quarantine.",
+)
+_one_lot_route(
+    "/stock/quarantine-release",
+    ChangeQuarantine,
+    Lots.release_quarantine,
+    "Release quarantined units (into hold while the lot is on hold).",
+)
+_one_lot_route(
+    "/holds",
+    PlaceHold,
+    Lots.hold,
+    "Put a lot on hold: none of its units may leave until it is released.",
+)
 
 
 @router.post("/holds/{hold}/release", **_RECORDED)
@@ -373,42 +369,27 @@ def release_hold(
     response: Response,
 ) -> dict[str, Any]:
     """Lift a hold on a lot."""
-    return answer(ledger.release_hold(hold=hold, **body.arguments(), caller=caller), response)
+    return answer(ledger.lots.release_hold(hold=hold, **body.arguments(), caller=caller), response)
 
 
-@router.post("/stock/scrap", **_RECORDED)
-def scrap(
-    body: Scrap, key: OperatorKey, caller: WriteCaller, ledger: LedgerDep, response: Response
-) -> dict[str, Any]:
-    """Destroy or write off units."""
-    return answer(ledger.scrap(**body.arguments(), caller=caller), response)
-
-
-@router.post("/uses", **_RECORDED)
-def report_use(
-    body: ReportUse, key: ReporterKey, caller: WriteCaller, ledger: LedgerDep, response: Response
-) -> dict[str, Any]:
-    """Report units used by a consignee (a partner reports only its own)."""
-    _own_party(key, body.consignee, "consignee")
-    return answer(ledger.report_use(**body.arguments(), caller=caller), response)
-
-
-@router.post("/sales-reports", **_RECORDED)
-def report_sales(
-    body: ReportSales, key: ReporterKey, caller: WriteCaller, ledger: LedgerDep, response: Response
-) -> dict[str, Any]:
-    """Report units a distributor sold on (a partner reports only its own sales)."""
-    _own_party(key, body.seller, "seller")
-    return answer(ledger.report_sales(**body.arguments(), caller=caller), response)
-
-
-@router.post("/temperature-readings", **_RECORDED)
-def record_temperature(
-    body: RecordTemperature,
-    key: OperatorKey,
-    caller: WriteCaller,
-    ledger: LedgerDep,
-    response: Response,
-) -> dict[str, Any]:
-    """Record a temperature reading; outside the storage range, units are quarantined."""
-    return answer(ledger.record_temperature(**body.arguments(), caller=caller), response)
+_one_lot_route("/stock/scrap", Scrap, Lots.scrap, "Destroy or write off units.")
+_one_lot_route(
+    "/uses",
+    ReportUse,
+    Lots.report_use,
+    "Report units used by a consignee (a partner reports only its own).",
+    reporter="consignee",
+)
+_one_lot_route(
+    "/sales-reports",
+    ReportSales,
+    Lots.report_sales,
+    "Report units a distributor sold on (a partner reports only its own sales).",
+    reporter="seller",
+)
+_one_lot_route(
+    "/temperature-readings",
+    RecordTemperature,
+    Lots.record_temperature,
+    "Record a temperature reading; outside the storage range, units are quarantined.",
+)

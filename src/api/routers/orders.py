@@ -18,9 +18,7 @@ from api.routers.movements import LotName
 from ledger.application.orders import order_view
 from ledger.domain.credit.account import CreditAccount
 from ledger.domain.credit.errors import UnknownOrder
-from ledger.domain.errors import InvalidValue
 from ledger.domain.order import OrderLine
-from ledger.domain.udi import parse_udi
 from ledger.domain.values import ShipmentLine
 from projections.collections import SalesOrders, list_orders
 
@@ -102,14 +100,7 @@ class CancelOrder(BaseModel):
 
 def _shipment_line(line: ShipOrderLine, on: date) -> ShipmentLine:
     """A shipment line naming its lot by GTIN and lot number, or by UDI."""
-    if line.udi is not None:
-        if line.gtin is not None or line.lot is not None:
-            raise InvalidValue("udi", "name the lot by a UDI or by GTIN and lot number")
-        read = parse_udi(line.udi, on)
-        return ShipmentLine(read.gtin, read.lot, line.quantity, line.from_location)
-    if line.gtin is None or line.lot is None:
-        raise InvalidValue("gtin", "a GTIN and a lot number, or a UDI, must name the lot")
-    return ShipmentLine(line.gtin, line.lot, line.quantity, line.from_location)
+    return ShipmentLine(*line.ref().plain(on), line.quantity, line.from_location)
 
 
 def own_party(key: ApiKey, customer: str) -> None:
@@ -131,7 +122,7 @@ def place_order(
     """Place an order: approved, held, prepayment required or rejected, with the figures."""
     own_party(key, body.customer)
     lines = [OrderLine(ln.gtin, ln.quantity, ln.unit_price, ln.discount) for ln in body.lines]
-    result = ledger.place_order(
+    result = ledger.orders.place_order(
         order=body.order,
         customer=body.customer,
         currency=body.currency,
@@ -203,7 +194,7 @@ def review_order(
     response: Response,
 ) -> dict[str, Any]:
     """Approve or reject a held order (finance), with the reason."""
-    result = ledger.review_order(
+    result = ledger.orders.review_order(
         order=order, approve=body.approve, reason=body.reason, caller=caller
     )
     return answer(result, response)
@@ -220,7 +211,7 @@ def ship_order(
 ) -> dict[str, Any]:
     """Ship an approved order from the named lots and invoice it, all at once."""
     lines = [_shipment_line(line, body.occurred_at.date()) for line in body.lines]
-    result = ledger.ship_order(
+    result = ledger.orders.ship_order(
         order=order,
         shipment=body.shipment,
         lines=lines,
@@ -241,7 +232,7 @@ def cancel_order(
     response: Response,
 ) -> dict[str, Any]:
     """Cancel an unshipped order; its credit reservation is released."""
-    result = ledger.cancel_order(
+    result = ledger.orders.cancel_order(
         order=order, reason=body.reason, occurred_at=body.occurred_at, caller=caller
     )
     return answer(result, response)

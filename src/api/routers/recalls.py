@@ -150,7 +150,7 @@ def initiate(
         with reads.connection() as conn, conn.cursor() as cursor:
             also_hold = lots_matching(cursor, gtins=body.gtins, lot_range=body.lot_range,
                                       produced_between=body.produced_between)  # fmt: skip
-    result = ledger.initiate_recall(
+    result = ledger.recalls.initiate_recall(
         number=body.number, level=body.level, reason=body.reason,
         jurisdiction=body.jurisdiction, gtins=body.gtins, lot_numbers=body.lots,
         lot_range=body.lot_range, produced_between=body.produced_between,
@@ -170,7 +170,7 @@ def report(
     response: Response,
 ) -> dict[str, Any]:
     """Record the regulator's receipt of the recall report."""
-    result = ledger.report_recall_to_regulator(
+    result = ledger.recalls.report_recall_to_regulator(
         number=recall, reference=body.reference, occurred_at=body.occurred_at, caller=caller
     )
     return answer(result, response)
@@ -186,7 +186,7 @@ def plan(
     response: Response,
 ) -> dict[str, Any]:
     """Record the recall plan's submission."""
-    result = ledger.submit_recall_plan(
+    result = ledger.recalls.submit_recall_plan(
         number=recall, summary=body.summary, occurred_at=body.occurred_at, caller=caller
     )
     return answer(result, response)
@@ -202,7 +202,7 @@ def notice(
     response: Response,
 ) -> dict[str, Any]:
     """Record the notice sent to a consignee."""
-    result = ledger.send_recall_notice(
+    result = ledger.recalls.send_recall_notice(
         number=recall, consignee=body.consignee, channel=body.channel,
         occurred_at=body.occurred_at, caller=caller,
     )  # fmt: skip
@@ -219,7 +219,7 @@ def acknowledgement(
     response: Response,
 ) -> dict[str, Any]:
     """Record a consignee's acknowledgement of the notice."""
-    result = ledger.acknowledge_recall_notice(
+    result = ledger.recalls.acknowledge_recall_notice(
         number=recall, consignee=body.consignee, acknowledged_by=body.acknowledged_by,
         occurred_at=body.occurred_at, caller=caller,
     )  # fmt: skip
@@ -236,7 +236,7 @@ def recovery(
     response: Response,
 ) -> dict[str, Any]:
     """Record recalled units returned (into a location), corrected, destroyed or used."""
-    result = ledger.record_recall_recovery(
+    result = ledger.recalls.record_recall_recovery(
         number=recall, consignee=body.consignee, gtin=body.gtin, lot_number=body.lot,
         kind=body.kind, quantity=body.quantity, location=body.location, note=body.note,
         occurred_at=body.occurred_at, caller=caller,
@@ -254,7 +254,7 @@ def exception(
     response: Response,
 ) -> dict[str, Any]:
     """Explain why a consignee cannot be resolved."""
-    result = ledger.record_recall_exception(
+    result = ledger.recalls.record_recall_exception(
         number=recall, consignee=body.consignee, explanation=body.explanation,
         occurred_at=body.occurred_at, caller=caller,
     )  # fmt: skip
@@ -271,7 +271,7 @@ def end(
     response: Response,
 ) -> dict[str, Any]:
     """End the recall's actions; the close-out report falls due."""
-    result = ledger.end_recall(number=recall, occurred_at=body.occurred_at, caller=caller)
+    result = ledger.recalls.end_recall(number=recall, occurred_at=body.occurred_at, caller=caller)
     return answer(result, response)
 
 
@@ -298,7 +298,7 @@ def close(
                     retry_after=RETRY_AFTER_SECONDS, read_model=model, min_position=position,
                 )  # fmt: skip
         outstanding = _found(outstanding_units, cursor, recall)
-    result = ledger.close_recall(
+    result = ledger.recalls.close_recall(
         number=recall, summary=body.summary, occurred_at=body.occurred_at,
         outstanding=outstanding, caller=caller,
     )  # fmt: skip

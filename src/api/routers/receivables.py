@@ -139,7 +139,7 @@ def receive_payment(
     response: Response,
 ) -> dict[str, Any]:
     """Book a payment: to named invoices or oldest first; the rest is unapplied cash."""
-    return answer(ledger.receive_payment(**body.model_dump(), caller=caller), response)
+    return answer(ledger.credit.receive_payment(**body.model_dump(), caller=caller), response)
 
 
 @router.post("/v1/credit-notes", **_RECORDED)
@@ -151,7 +151,7 @@ def issue_credit_note(
     response: Response,
 ) -> dict[str, Any]:
     """Issue a credit note: to named invoices or oldest first; the rest stays on account."""
-    return answer(ledger.issue_credit_note(**body.model_dump(), caller=caller), response)
+    return answer(ledger.credit.issue_credit_note(**body.model_dump(), caller=caller), response)
 
 
 @router.post("/v1/payments/unapplied-allocations", **_RECORDED)
@@ -163,7 +163,7 @@ def allocate_unapplied(
     response: Response,
 ) -> dict[str, Any]:
     """Apply a customer's unapplied cash or credit to invoices."""
-    return answer(ledger.allocate_unapplied(**body.model_dump(), caller=caller), response)
+    return answer(ledger.credit.allocate_unapplied(**body.model_dump(), caller=caller), response)
 
 
 @router.post("/v1/write-offs", **_RECORDED)
@@ -175,7 +175,7 @@ def request_write_off(
     response: Response,
 ) -> dict[str, Any]:
     """Ask for part of an invoice to be written off; another finance key approves."""
-    return answer(ledger.request_write_off(**body.model_dump(), caller=caller), response)
+    return answer(ledger.credit.request_write_off(**body.model_dump(), caller=caller), response)
 
 
 @router.post("/v1/write-offs/{write_off}/decision", **_RECORDED)
@@ -188,7 +188,7 @@ def decide_write_off(
     response: Response,
 ) -> dict[str, Any]:
     """Approve (the receivable is reduced) or reject a write-off."""
-    result = ledger.decide_write_off(write_off=write_off, **body.model_dump(), caller=caller)
+    result = ledger.credit.decide_write_off(write_off=write_off, **body.model_dump(), caller=caller)
     return answer(result, response)
 
 

@@ -8,6 +8,8 @@ from typing import Any
 
 from eventsourcing.domain import Aggregate
 
+from ledger.domain.lot_ref import LotRef
+
 
 @dataclass(frozen=True)
 class Caller:
@@ -50,3 +52,14 @@ class CommandOutcome:
 
 Decision = tuple[Sequence[Aggregate], dict[str, Any]]
 """What a command's ``decide()`` returns: the aggregates to save, and its JSON-ready answer."""
+
+
+def arguments_of(values: dict[str, Any]) -> dict[str, Any]:
+    """A use case's arguments as its request hash sees them (called with ``locals()`` first
+    thing, so they are exactly the parameters): all but ``self`` and ``caller``; a lot named
+    by ``lot`` (a ``LotRef``) by its names as given."""
+    arguments = {key: value for key, value in values.items() if key not in ("self", "caller")}
+    lot: LotRef | None = arguments.pop("lot", None)
+    if lot is not None:
+        arguments.update(lot.names())
+    return arguments

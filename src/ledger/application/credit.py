@@ -11,12 +11,14 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ledger.application.commands import SYSTEM, Caller, CommandOutcome, Decision
-from ledger.application.lots import arguments_of
-from ledger.application.orders import CREDIT_RETRIES, OrderOperations, account_view
+from ledger.application.commands import SYSTEM, Caller, CommandOutcome, Decision, arguments_of
+from ledger.application.orders import CREDIT_RETRIES, account_view
 from ledger.domain.credit.account import CreditAccount
+
+if TYPE_CHECKING:
+    from ledger.application.ledger import Ledger
 
 
 def _money(values: Mapping[str, Decimal] | None) -> dict[str, str] | None:
@@ -45,8 +47,11 @@ def scorecard_view(account: CreditAccount, as_of: date) -> dict[str, Any]:
     }
 
 
-class CreditOperations(OrderOperations):
-    """Use cases of cash, write-offs, dunning and limits; ``Ledger`` mixes them in."""
+class Credit:
+    """Use cases of cash, write-offs, dunning and limits on a customer's credit account."""
+
+    def __init__(self, ledger: Ledger) -> None:
+        self._ledger = ledger
 
     def _on_account(
         self,
@@ -59,12 +64,12 @@ class CreditOperations(OrderOperations):
         view plus what ``change`` returns."""
 
         def decide() -> Decision:
-            account = self.credit_account(arguments["customer"])
+            account = self._ledger.credit_account(arguments["customer"])
             extra = change(account) or {}
             events = [type(event).__name__ for event in account.pending_events]
             return [account], {**account_view(account), **extra, "events": events}
 
-        return self._execute(command, arguments, caller, decide, retries=CREDIT_RETRIES)
+        return self._ledger.execute(command, arguments, caller, decide, retries=CREDIT_RETRIES)
 
     def receive_payment(
         self,

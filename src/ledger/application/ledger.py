@@ -1,7 +1,9 @@
-"""The ``Ledger`` application: one method per use case, each saving its events atomically.
+"""The ``Ledger``: the application that runs the ledger's commands and saves their events.
 
-Here: master data, and changes of the status of a lot's stock (counts, quarantine, holds,
-scrapping, temperature); the moves of lots' units are in ``ledger.movements``.
+A command decides on fresh state and is saved with its idempotency record in one
+transaction; a decision that lost an optimistic-concurrency race is decided again, up to
+its retries. The use cases are grouped by area and composed here: ``master_data``,
+``lots``, ``orders``, ``credit`` and ``recalls``.
 """
 
 from __future__ import annotations
@@ -12,37 +14,55 @@ import random
 import threading
 import time
 from collections.abc import Callable, Mapping
-from datetime import datetime
-from decimal import Decimal
-from typing import Any, ClassVar, cast
+from typing import Any, ClassVar, TypeVar, cast
 from uuid import UUID
 
-from eventsourcing.application import Application, ProcessingEvent, Repository
+from eventsourcing.application import (
+    AggregateNotFoundError,
+    Application,
+    ProcessingEvent,
+    Repository,
+)
 from eventsourcing.domain import Aggregate, DomainEventProtocol, MutableOrImmutableAggregate
 from eventsourcing.persistence import IntegrityError, JSONTranscoder, Recording, Transcoder
 from eventsourcing.utils import strtobool
 
 from ledger.application.commands import SYSTEM, Caller, CommandOutcome, Decision
-from ledger.application.credit import CreditOperations
-from ledger.application.lots import StockMovements, arguments_of
-from ledger.application.recalls import RecallOperations
+from ledger.application.credit import Credit
+from ledger.application.lots import Lots
+from ledger.application.master_data import MasterData
+from ledger.application.orders import Orders
+from ledger.application.recalls import Recalls
+from ledger.domain.credit.account import CreditAccount, credit_account_id
+from ledger.domain.credit.errors import UnknownCreditAccount, UnknownOrder
 from ledger.domain.errors import (
-    AlreadyRegistered,
     ConcurrentUpdate,
     IdempotencyKeyReused,
     LedgerError,
+    UnknownParty,
+    UnknownProduct,
 )
-from ledger.domain.lot.aggregate import Lot
+from ledger.domain.order import SalesOrder, order_id
 from ledger.domain.party import Party
 from ledger.domain.product import Product
 from ledger.domain.recall.aggregate import RecoveryKind
-from ledger.domain.recall.rules import Jurisdiction, RecallLevel
-from ledger.domain.values import Gtin, PartyRole, RiskClass, StockStatus, StorageRange
+from ledger.domain.recall.rules import Jurisdiction, RecallLevel, WorkingCalendar
+from ledger.domain.values import (
+    Gtin,
+    PartyRole,
+    RiskClass,
+    StockStatus,
+    parse_text,
+    party_id,
+    product_id,
+)
 from ledger.store.commands import CommandAlreadyRecorded, CommandRecord, StoredCommand
 from ledger.store.repository import AggregateRepository
 from ledger.store.transcodings import DateAsISO, EnumAsValue, LedgerTranscoder
 
 __all__ = ["SYSTEM", "Caller", "CommandOutcome", "Decision", "Ledger"]
+
+AggregateT = TypeVar("AggregateT", bound=Aggregate)
 
 DOMAIN_ENUMS: tuple[type[Any], ...] = (
     RiskClass,
@@ -60,10 +80,15 @@ _BACKOFF_CEILING_SECONDS = 0.2
 _TURN_STRIPES = 64
 
 
-class Ledger(CreditOperations, RecallOperations, StockMovements, Application[UUID]):
-    """The traceability ledger's application service.
+class Ledger(Application[UUID]):
+    """The traceability ledger's application.
 
-    Master data use cases are here; the stock movements of lots come from ``StockMovements``.
+    Attributes:
+        master_data: registering products and parties.
+        lots: receipts, moves, shipments, reports and status changes of lots.
+        orders: credit accounts and sales orders with their credit check.
+        credit: cash, credit notes, write-offs, dunning and credit limits.
+        recalls: recalls, from initiation to close-out.
     """
 
     name = "Ledger"
@@ -72,12 +97,27 @@ class Ledger(CreditOperations, RecallOperations, StockMovements, Application[UUI
     # their first event by every command.
     env: ClassVar[dict[str, str]] = {"AGGREGATE_CACHE_MAXSIZE": "10000"}
 
-    def __init__(self, env: Mapping[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        env: Mapping[str, str] | None = None,
+        *,
+        calendar: WorkingCalendar | None = None,
+    ) -> None:
+        """The application on the store the environment names (the library's settings).
+
+        Args:
+            calendar: the working days recall deadlines count (holidays in the settings).
+        """
         self._saved_listeners: list[Callable[[int], None]] = []
         # Commands on one busy aggregate (orders on one credit account) take turns inside
         # this process instead of racing and retrying; other processes still race.
         self._turns = tuple(threading.Lock() for _ in range(_TURN_STRIPES))
         super().__init__(env)
+        self.master_data = MasterData(self)
+        self.lots = Lots(self)
+        self.orders = Orders(self)
+        self.credit = Credit(self)
+        self.recalls = Recalls(self, calendar or WorkingCalendar())
 
     def construct_repository(self) -> Repository[UUID]:
         """The library's repository, with loads of one cached aggregate serialised."""
@@ -156,202 +196,74 @@ class Ledger(CreditOperations, RecallOperations, StockMovements, Application[UUI
             for listener in self._saved_listeners:
                 listener(recordings[-1].notification.id)
 
-    # Master data -------------------------------------------------------------------------
+    # Finding aggregates ------------------------------------------------------------------
 
-    def register_product(
-        self,
-        *,
-        gtin: str,
-        name: str,
-        registration_certificate: str,
-        risk_class: RiskClass,
-        unit_of_use: str,
-        storage_min_celsius: Decimal | None = None,
-        storage_max_celsius: Decimal | None = None,
-        serialised: bool = False,
-        company_prefix_length: int = 7,
-        caller: Caller = SYSTEM,
-    ) -> CommandOutcome:
-        """Register a product in the master data; its id derives from the GTIN."""
-        arguments: dict[str, Any] = {
-            "gtin": gtin,
-            "name": name,
-            "registration_certificate": registration_certificate,
-            "risk_class": risk_class,
-            "unit_of_use": unit_of_use,
-            "storage_min_celsius": storage_min_celsius,
-            "storage_max_celsius": storage_max_celsius,
-            "serialised": serialised,
-            "company_prefix_length": company_prefix_length,
-        }
+    def find(self, identifier: UUID, kind: type[AggregateT]) -> AggregateT | None:
+        """The aggregate of ``kind`` under ``identifier``, or None if there is none."""
+        try:
+            found: Aggregate = self.repository.get(identifier)
+        except AggregateNotFoundError:
+            return None
+        return found if isinstance(found, kind) else None
 
-        def decide() -> Decision:
-            product = Product.register(**{**arguments, "gtin": Gtin.parse(gtin)})
-            return [product], {"product_id": str(product.id), "gtin": product.gtin}
+    def product(self, gtin: Gtin) -> Product:
+        """A registered product.
 
-        return self._execute(
-            "register_product",
-            arguments,
-            caller,
-            decide,
-            on_duplicate=lambda: AlreadyRegistered("product", Gtin.parse(gtin).value),
-        )
+        Raises:
+            UnknownProduct: no product has that GTIN.
+        """
+        found = self.find(product_id(gtin), Product)
+        if found is None:
+            raise UnknownProduct(gtin.value)
+        return found
 
-    def register_party(
-        self,
-        *,
-        code: str,
-        name: str,
-        role: PartyRole,
-        region: str,
-        recall_contact: str,
-        grade: str | None = None,
-        caller: Caller = SYSTEM,
-    ) -> CommandOutcome:
-        """Register a party (manufacturer, distributor, hospital …) in the master data."""
-        arguments: dict[str, Any] = {
-            "code": code,
-            "name": name,
-            "role": role,
-            "region": region,
-            "recall_contact": recall_contact,
-            "grade": grade,
-        }
+    def party(self, code: str) -> Party:
+        """A registered party.
 
-        def decide() -> Decision:
-            party = Party.register(**arguments)
-            return [party], {"party_id": str(party.id), "code": party.code}
+        Raises:
+            UnknownParty: no party has that code.
+        """
+        code = parse_text("party", code)
+        found = self.find(party_id(code), Party)
+        if found is None:
+            raise UnknownParty(code)
+        return found
 
-        return self._execute(
-            "register_party",
-            arguments,
-            caller,
-            decide,
-            on_duplicate=lambda: AlreadyRegistered("party", code.strip()),
-        )
+    def customer_name(self, customer: str) -> str:
+        """The registered name of a customer (for letters and reports).
 
-    # Stock status of lots ----------------------------------------------------------------
+        Raises:
+            UnknownParty: no party has that code.
+        """
+        return self.party(customer).name
 
-    def adjust_stock(
-        self,
-        *,
-        location: str,
-        change: int,
-        reason: str,
-        occurred_at: datetime,
-        status: StockStatus = StockStatus.AVAILABLE,
-        gtin: str | None = None,
-        lot_number: str | None = None,
-        udi: str | None = None,
-        caller: Caller = SYSTEM,
-    ) -> CommandOutcome:
-        """Correct a balance after a stock count (``change`` positive or negative)."""
-        return self._on_lot("adjust_stock", arguments_of(locals()), caller, Lot.adjust)
+    def credit_account(self, customer: str) -> CreditAccount:
+        """The customer's credit account.
 
-    def quarantine(
-        self,
-        *,
-        location: str,
-        quantity: int,
-        reason: str,
-        occurred_at: datetime,
-        gtin: str | None = None,
-        lot_number: str | None = None,
-        udi: str | None = None,
-        caller: Caller = SYSTEM,
-    ) -> CommandOutcome:
-        """Put available units at a location in quarantine."""
-        return self._on_lot("quarantine", arguments_of(locals()), caller, Lot.quarantine)
+        Raises:
+            UnknownCreditAccount: the customer has none.
+        """
+        customer = parse_text("customer", customer)
+        found = self.find(credit_account_id(customer), CreditAccount)
+        if found is None:
+            raise UnknownCreditAccount(customer)
+        return found
 
-    def release_quarantine(
-        self,
-        *,
-        location: str,
-        quantity: int,
-        reason: str,
-        occurred_at: datetime,
-        gtin: str | None = None,
-        lot_number: str | None = None,
-        udi: str | None = None,
-        caller: Caller = SYSTEM,
-    ) -> CommandOutcome:
-        """Release quarantined units (into hold while the lot is on hold)."""
-        arguments = arguments_of(locals())
-        return self._on_lot("release_quarantine", arguments, caller, Lot.release_quarantine)
+    def sales_order(self, order: str) -> SalesOrder:
+        """A placed sales order.
 
-    def hold(
-        self,
-        *,
-        hold: str,
-        reason: str,
-        occurred_at: datetime,
-        gtin: str | None = None,
-        lot_number: str | None = None,
-        udi: str | None = None,
-        caller: Caller = SYSTEM,
-    ) -> CommandOutcome:
-        """Put a lot on hold (e.g. under a recall id): none of its units may leave."""
-        return self._on_lot("hold", arguments_of(locals()), caller, Lot.hold)
-
-    def release_hold(
-        self,
-        *,
-        hold: str,
-        occurred_at: datetime,
-        gtin: str | None = None,
-        lot_number: str | None = None,
-        udi: str | None = None,
-        caller: Caller = SYSTEM,
-    ) -> CommandOutcome:
-        """Lift a hold; held units become available once no hold remains open."""
-        return self._on_lot("release_hold", arguments_of(locals()), caller, Lot.release_hold)
-
-    def scrap(
-        self,
-        *,
-        location: str,
-        quantity: int,
-        reason: str,
-        occurred_at: datetime,
-        status: StockStatus = StockStatus.QUARANTINE,
-        gtin: str | None = None,
-        lot_number: str | None = None,
-        udi: str | None = None,
-        caller: Caller = SYSTEM,
-    ) -> CommandOutcome:
-        """Destroy or write off quarantined (or available) units."""
-        return self._on_lot("scrap", arguments_of(locals()), caller, Lot.scrap)
-
-    def record_temperature(
-        self,
-        *,
-        celsius: Decimal,
-        occurred_at: datetime,
-        location: str | None = None,
-        shipment: str | None = None,
-        gtin: str | None = None,
-        lot_number: str | None = None,
-        udi: str | None = None,
-        caller: Caller = SYSTEM,
-    ) -> CommandOutcome:
-        """Record a temperature reading where a lot is kept or carried; outside the product's
-        storage range, its available units there are quarantined."""
-
-        def storage(lot: Lot) -> dict[str, Any]:
-            product = self._product(Gtin(lot.gtin))
-            return {
-                "storage": StorageRange(product.storage_min_celsius, product.storage_max_celsius)
-            }
-
-        arguments = arguments_of(locals())
-        del arguments["storage"]
-        return self._on_lot(
-            "record_temperature", arguments, caller, Lot.record_temperature, context=storage
-        )
+        Raises:
+            UnknownOrder: no order has that number.
+        """
+        number = parse_text("order", order)
+        found = self.find(order_id(number), SalesOrder)
+        if found is None:
+            raise UnknownOrder(number)
+        return found
 
     # Command execution -------------------------------------------------------------------
 
-    def _execute(
+    def execute(
         self,
         command: str,
         arguments: dict[str, Any],

@@ -1,6 +1,7 @@
-"""The ledger's use cases for lots of stock: receipts, moves, shipments, reports, readings.
+"""The ledger's use cases for lots of stock: receipts, moves, shipments, customers' reports,
+and changes of status (counts, quarantine, holds, scrapping, temperature).
 
-A lot is named by GTIN and lot number, or by a UDI as printed or scanned (``udi``). Every
+A lot is named by a ``LotRef``: GTIN and lot number, or a UDI as printed or scanned. Every
 movement is decided on the lot's current state and saved with the library's optimistic
 concurrency check; a movement that loses the race to another is decided again on fresh
 state, up to ``MOVEMENT_RETRIES`` times.
@@ -9,80 +10,59 @@ state, up to ``MOVEMENT_RETRIES`` times.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from datetime import date, datetime
-from typing import Any
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError, Repository
-
-from ledger.application.commands import SYSTEM, Caller, CommandOutcome, Decision
-from ledger.domain.errors import InvalidValue, LedgerError, UnknownParty, UnknownProduct
+from ledger.application.commands import SYSTEM, Caller, CommandOutcome, Decision, arguments_of
+from ledger.domain.errors import InvalidValue
 from ledger.domain.lot.aggregate import Lot
 from ledger.domain.lot.errors import UnknownLot
 from ledger.domain.lot.picking import PickSuggestion, suggest_picks
-from ledger.domain.party import Party
-from ledger.domain.product import Product
-from ledger.domain.udi import Udi, parse_udi
+from ledger.domain.lot_ref import LotRef, NamedLot
+from ledger.domain.udi import Udi
 from ledger.domain.values import (
     Gtin,
     ShipmentLine,
     StockStatus,
+    StorageRange,
     lot_id,
     lot_label,
-    parse_lot_number,
-    parse_text,
     parse_time,
-    party_id,
-    product_id,
 )
+
+if TYPE_CHECKING:
+    from ledger.application.ledger import Ledger
 
 MOVEMENT_RETRIES = 12
 """How many times a movement is decided again after losing a race on one of its lots."""
 
-_LOT_NAME = ("gtin", "lot_number", "udi")
 _ECHOED = ("quantity", "accepted", "rejected", "change", "transfer", "shipment", "hold")
+_LOT_NAMES = frozenset(LotRef().names())
 AVAILABLE = StockStatus.AVAILABLE
+Picks = dict[UUID, tuple[Lot, dict[str, int]]]
+"""Lots a shipment takes units from, each with the units per location."""
 
 
-@dataclass(frozen=True, slots=True)
-class NamedLot:
-    """A lot as a command names it, checked: its GTIN, its number, and the UDI if given."""
+class Lots:
+    """The use cases that move lots' units or change their status."""
 
-    gtin: Gtin
-    number: str
-    udi: Udi | None = None
+    def __init__(self, ledger: Ledger) -> None:
+        self._ledger = ledger
 
-
-class StockMovements:
-    """Use cases that move the stock of lots; ``Ledger`` mixes them in and saves."""
-
-    repository: Repository[UUID]
-
-    def _execute(
-        self,
-        command: str,
-        arguments: dict[str, Any],
-        caller: Caller,
-        decide: Callable[[], Decision],
-        *,
-        on_duplicate: Callable[[], LedgerError] | None = None,
-        retries: int = 0,
-        one_at_a_time: UUID | None = None,
-    ) -> CommandOutcome:
-        raise NotImplementedError  # provided by Ledger
+    # Receipts and moves in our warehouses ------------------------------------------------
 
     def receive(
         self,
         *,
+        lot: LotRef,
         supplier: str,
         purchase_order: str,
         location: str,
         accepted: int,
         occurred_at: datetime,
-        gtin: str | None = None,
-        lot_number: str | None = None,
-        udi: str | None = None,
         rejected: int = 0,
         expiry: date | None = None,
         manufactured_on: date | None = None,
@@ -97,11 +77,11 @@ class StockMovements:
         arguments = arguments_of(locals())
 
         def decide() -> Decision:
-            named = self._name_lot(gtin, lot_number, udi, occurred_at)
-            self._party(supplier)
-            lot = self._lot_to_receive(named, _lot_facts(named.udi, expiry, manufactured_on))
+            named = read_lot(lot, occurred_at)
+            self._ledger.party(supplier)
+            received = self._lot_to_receive(named, _lot_facts(named.udi, expiry, manufactured_on))
             read_serial = named.udi.serial if named.udi else None
-            lot.receive(
+            received.receive(
                 supplier=supplier,
                 purchase_order=purchase_order,
                 location=location,
@@ -111,60 +91,54 @@ class StockMovements:
                 note=note,
                 occurred_at=occurred_at,
             )
-            return [lot], _lot_outcome(lot, arguments)
+            return [received], _lot_outcome(received, arguments)
 
-        return self._execute("receive", arguments, caller, decide, retries=MOVEMENT_RETRIES)
+        return self._ledger.execute("receive", arguments, caller, decide, retries=MOVEMENT_RETRIES)
 
     def put_away(
         self,
         *,
+        lot: LotRef,
         from_location: str,
         to_location: str,
         quantity: int,
         occurred_at: datetime,
         status: StockStatus = AVAILABLE,
-        gtin: str | None = None,
-        lot_number: str | None = None,
-        udi: str | None = None,
         caller: Caller = SYSTEM,
     ) -> CommandOutcome:
         """Move units between two locations of one warehouse, keeping their status."""
-        return self._on_lot("put_away", arguments_of(locals()), caller, Lot.put_away)
+        return self._on_lot("put_away", arguments_of(locals()), caller, lot, Lot.put_away)
 
     def dispatch_transfer(
         self,
         *,
+        lot: LotRef,
         transfer: str,
         from_location: str,
         to_location: str,
         quantity: int,
         occurred_at: datetime,
-        gtin: str | None = None,
-        lot_number: str | None = None,
-        udi: str | None = None,
         caller: Caller = SYSTEM,
     ) -> CommandOutcome:
         """Send available units to another of our warehouses, in transit under ``transfer``."""
-        return self._on_lot(
-            "dispatch_transfer", arguments_of(locals()), caller, Lot.dispatch_transfer
-        )
+        arguments = arguments_of(locals())
+        return self._on_lot("dispatch_transfer", arguments, caller, lot, Lot.dispatch_transfer)
 
     def receive_transfer(
         self,
         *,
+        lot: LotRef,
         transfer: str,
         location: str,
         quantity: int,
         occurred_at: datetime,
-        gtin: str | None = None,
-        lot_number: str | None = None,
-        udi: str | None = None,
         caller: Caller = SYSTEM,
     ) -> CommandOutcome:
         """Take in a transfer's units as counted; a shortfall is recorded as a discrepancy."""
-        return self._on_lot(
-            "receive_transfer", arguments_of(locals()), caller, Lot.receive_transfer
-        )
+        arguments = arguments_of(locals())
+        return self._on_lot("receive_transfer", arguments, caller, lot, Lot.receive_transfer)
+
+    # Shipments and what customers report -------------------------------------------------
 
     def ship(
         self,
@@ -183,29 +157,38 @@ class StockMovements:
         def decide() -> Decision:
             if not lines:
                 raise InvalidValue("lines", "a shipment has at least one line")
-            self._party(consignee)
-            picks: dict[UUID, tuple[Lot, dict[str, int]]] = {}
-            for line in lines:
-                named = self._name_lot(line.gtin, line.lot_number, None, occurred_at)
-                key = lot_id(named.gtin, named.number)
-                if key not in picks:
-                    picks[key] = (self._load_lot(named), {})
-                from_locations = picks[key][1]
-                place = line.from_location.strip()
-                from_locations[place] = from_locations.get(place, 0) + line.quantity
-            for lot, from_locations in picks.values():
-                lot.ship(
+            self._ledger.party(consignee)
+            picks, _ = self.picked(lines, occurred_at)
+            for picked, from_locations in picks.values():
+                picked.ship(
                     shipment=shipment,
                     consignee=consignee,
                     picks=from_locations,
                     order=order,
                     occurred_at=occurred_at,
                 )
-            lots = [lot for lot, _ in picks.values()]
-            shipped = [_lot_outcome(lot, {}) for lot in lots]
+            lots = [picked for picked, _ in picks.values()]
+            shipped = [_lot_outcome(picked, {}) for picked in lots]
             return lots, {"shipment": shipment, "consignee": consignee, "lots": shipped}
 
-        return self._execute("ship", arguments, caller, decide, retries=MOVEMENT_RETRIES)
+        return self._ledger.execute("ship", arguments, caller, decide, retries=MOVEMENT_RETRIES)
+
+    def picked(
+        self, lines: Sequence[ShipmentLine], occurred_at: datetime
+    ) -> tuple[Picks, dict[str, int]]:
+        """The lots a shipment's lines pick (units per location), and the units per GTIN."""
+        picks: Picks = {}
+        shipped: dict[str, int] = {}
+        for line in lines:
+            named = read_lot(LotRef(line.gtin, line.lot_number), occurred_at)
+            key = lot_id(named.gtin, named.number)
+            if key not in picks:
+                picks[key] = (self.load(named), {})
+            places = picks[key][1]
+            place = line.from_location.strip()
+            places[place] = places.get(place, 0) + line.quantity
+            shipped[named.gtin.value] = shipped.get(named.gtin.value, 0) + line.quantity
+        return picks, shipped
 
     def confirm_delivery(
         self,
@@ -225,66 +208,160 @@ class StockMovements:
                 raise InvalidValue("lots", "name the lots of the shipment")
             found: dict[UUID, Lot] = {}
             for gtin, number in lots:
-                lot = self._load_lot(self._name_lot(gtin, number, None, occurred_at))
-                if lot.id not in found:
-                    lot.confirm_delivery(
+                delivered = self.load(read_lot(LotRef(gtin, number), occurred_at))
+                if delivered.id not in found:
+                    delivered.confirm_delivery(
                         shipment=shipment, consignee=consignee, occurred_at=occurred_at
                     )
-                    found[lot.id] = lot
-            delivered = [_lot_outcome(lot, {}) for lot in found.values()]
-            return list(found.values()), {"shipment": shipment, "lots": delivered}
+                    found[delivered.id] = delivered
+            outcome = [_lot_outcome(delivered, {}) for delivered in found.values()]
+            return list(found.values()), {"shipment": shipment, "lots": outcome}
 
-        return self._execute(
+        return self._ledger.execute(
             "confirm_delivery", arguments, caller, decide, retries=MOVEMENT_RETRIES
         )
 
     def receive_return(
         self,
         *,
+        lot: LotRef,
         consignee: str,
         location: str,
         quantity: int,
         reason: str,
         occurred_at: datetime,
-        gtin: str | None = None,
-        lot_number: str | None = None,
-        udi: str | None = None,
         caller: Caller = SYSTEM,
     ) -> CommandOutcome:
         """Take back units a consignee holds, into quarantine at ``location``."""
-        return self._on_lot("receive_return", arguments_of(locals()), caller, Lot.receive_return)
+        arguments = arguments_of(locals())
+        return self._on_lot("receive_return", arguments, caller, lot, Lot.receive_return)
 
     def report_use(
         self,
         *,
+        lot: LotRef,
         consignee: str,
         quantity: int,
         occurred_at: datetime,
-        gtin: str | None = None,
-        lot_number: str | None = None,
-        udi: str | None = None,
         caller: Caller = SYSTEM,
     ) -> CommandOutcome:
         """Record units a consignee (a hospital) reports as used."""
-        return self._on_lot("report_use", arguments_of(locals()), caller, Lot.report_use)
+        return self._on_lot("report_use", arguments_of(locals()), caller, lot, Lot.report_use)
 
     def report_sales(
         self,
         *,
+        lot: LotRef,
         seller: str,
         buyer: str,
         quantity: int,
         occurred_at: datetime,
         reference: str | None = None,
-        gtin: str | None = None,
-        lot_number: str | None = None,
-        udi: str | None = None,
         caller: Caller = SYSTEM,
     ) -> CommandOutcome:
         """Record a distributor's report of units it sold on to its own customer (``buyer``)."""
         arguments = arguments_of(locals())
         return self._on_lot(
-            "report_sales", arguments, caller, Lot.report_sales, parties=("seller", "buyer")
+            "report_sales", arguments, caller, lot, Lot.report_sales, parties=("seller", "buyer")
+        )
+
+    # Status of the units on hand ---------------------------------------------------------
+
+    def adjust_stock(
+        self,
+        *,
+        lot: LotRef,
+        location: str,
+        change: int,
+        reason: str,
+        occurred_at: datetime,
+        status: StockStatus = AVAILABLE,
+        caller: Caller = SYSTEM,
+    ) -> CommandOutcome:
+        """Correct a balance after a stock count (``change`` positive or negative)."""
+        return self._on_lot("adjust_stock", arguments_of(locals()), caller, lot, Lot.adjust)
+
+    def quarantine(
+        self,
+        *,
+        lot: LotRef,
+        location: str,
+        quantity: int,
+        reason: str,
+        occurred_at: datetime,
+        caller: Caller = SYSTEM,
+    ) -> CommandOutcome:
+        """Put available units at a location in quarantine."""
+        return self._on_lot("quarantine", arguments_of(locals()), caller, lot, Lot.quarantine)
+
+    def release_quarantine(
+        self,
+        *,
+        lot: LotRef,
+        location: str,
+        quantity: int,
+        reason: str,
+        occurred_at: datetime,
+        caller: Caller = SYSTEM,
+    ) -> CommandOutcome:
+        """Release quarantined units (into hold while the lot is on hold)."""
+        arguments = arguments_of(locals())
+        return self._on_lot("release_quarantine", arguments, caller, lot, Lot.release_quarantine)
+
+    def hold(
+        self,
+        *,
+        lot: LotRef,
+        hold: str,
+        reason: str,
+        occurred_at: datetime,
+        caller: Caller = SYSTEM,
+    ) -> CommandOutcome:
+        """Put a lot on hold (e.g. under a recall id): none of its units may leave."""
+        return self._on_lot("hold", arguments_of(locals()), caller, lot, Lot.hold)
+
+    def release_hold(
+        self, *, lot: LotRef, hold: str, occurred_at: datetime, caller: Caller = SYSTEM
+    ) -> CommandOutcome:
+        """Lift a hold; held units become available once no hold remains open."""
+        return self._on_lot("release_hold", arguments_of(locals()), caller, lot, Lot.release_hold)
+
+    def scrap(
+        self,
+        *,
+        lot: LotRef,
+        location: str,
+        quantity: int,
+        reason: str,
+        occurred_at: datetime,
+        status: StockStatus = StockStatus.QUARANTINE,
+        caller: Caller = SYSTEM,
+    ) -> CommandOutcome:
+        """Destroy or write off quarantined (or available) units."""
+        return self._on_lot("scrap", arguments_of(locals()), caller, lot, Lot.scrap)
+
+    def record_temperature(
+        self,
+        *,
+        lot: LotRef,
+        celsius: Decimal,
+        occurred_at: datetime,
+        location: str | None = None,
+        shipment: str | None = None,
+        caller: Caller = SYSTEM,
+    ) -> CommandOutcome:
+        """Record a temperature reading where a lot is kept or carried; outside the product's
+        storage range, its available units there are quarantined."""
+        arguments = arguments_of(locals())
+
+        def storage(kept: Lot) -> dict[str, Any]:
+            product = self._ledger.product(Gtin(kept.gtin))
+            return {
+                "storage": StorageRange(product.storage_min_celsius, product.storage_max_celsius)
+            }
+
+        return self._on_lot(
+            "record_temperature", arguments, caller, lot, Lot.record_temperature, context=storage
         )
 
     def suggest_picks(
@@ -295,97 +372,71 @@ class StockMovements:
         product = Gtin.parse(gtin)
         lots: list[Lot] = []
         for identifier in lot_ids:
-            try:
-                lots.append(self.repository.get(identifier))
-            except AggregateNotFoundError:
-                raise UnknownLot(str(identifier)) from None
+            found = self._ledger.find(identifier, Lot)
+            if found is None:
+                raise UnknownLot(str(identifier))
+            lots.append(found)
         return suggest_picks(lots, gtin=product.value, quantity=quantity, location=location, on=on)
 
-    # Finding lots, products and parties --------------------------------------------------
+    # Finding lots ------------------------------------------------------------------------
+
+    def find(self, named: NamedLot) -> Lot | None:
+        """The lot named, if the ledger has received it."""
+        return self._ledger.find(lot_id(named.gtin, named.number), Lot)
+
+    def load(self, named: NamedLot) -> Lot:
+        """The lot named; its facts checked against the UDI's when it was named by one.
+
+        Raises:
+            UnknownProduct: the GTIN is not registered.
+            UnknownLot: the product is, but the ledger never received this lot.
+        """
+        found = self.find(named)
+        if found is None:
+            self._ledger.product(named.gtin)
+            raise UnknownLot(lot_label(named.gtin.value, named.number))
+        if named.udi is not None:
+            found.check_facts(expiry=named.udi.expiry, manufactured_on=named.udi.production_date)
+        return found
+
+    def _lot_to_receive(self, named: NamedLot, facts: dict[str, Any]) -> Lot:
+        """The lot a receipt goes to: opened with its facts at the first receipt."""
+        self._ledger.product(named.gtin)
+        found = self.find(named)
+        if found is None:
+            found = Lot.open(gtin=named.gtin, lot_number=named.number, **facts)
+        found.check_facts(**facts)
+        return found
 
     def _on_lot(
         self,
         command: str,
         arguments: dict[str, Any],
         caller: Caller,
+        lot: LotRef,
         movement: Callable[..., None],
         *,
         parties: Sequence[str] = (),
         context: Callable[[Lot], dict[str, Any]] | None = None,
     ) -> CommandOutcome:
-        """Run a movement of one lot: its arguments, less the lot's name, go to ``movement``."""
-        params = {key: value for key, value in arguments.items() if key not in _LOT_NAME}
+        """Run a movement of one lot: its arguments, but the lot's names, go to ``movement``."""
+        params = {key: value for key, value in arguments.items() if key not in _LOT_NAMES}
 
         def decide() -> Decision:
-            named = self._name_lot(
-                arguments["gtin"], arguments["lot_number"], arguments["udi"], params["occurred_at"]
-            )
-            lot = self._load_lot(named)
+            moved = self.load(read_lot(lot, params["occurred_at"]))
             for role in parties:
-                self._party(params[role])
-            movement(lot, **params, **(context(lot) if context else {}))
-            return [lot], _lot_outcome(lot, arguments)
+                self._ledger.party(params[role])
+            movement(moved, **params, **(context(moved) if context else {}))
+            return [moved], _lot_outcome(moved, arguments)
 
-        return self._execute(command, arguments, caller, decide, retries=MOVEMENT_RETRIES)
-
-    def _name_lot(
-        self, gtin: str | None, lot_number: str | None, udi: str | None, occurred_at: datetime
-    ) -> NamedLot:
-        if udi is not None:
-            if gtin is not None or lot_number is not None:
-                raise InvalidValue("udi", "name the lot by a UDI or by GTIN and lot number")
-            # Two-digit years on the label are read as of the movement's own date.
-            read = parse_udi(udi, parse_time("occurred_at", occurred_at).date())
-            return NamedLot(Gtin.parse(read.gtin), read.lot, read)
-        if gtin is None or lot_number is None:
-            raise InvalidValue("gtin", "a GTIN and a lot number, or a UDI, must name the lot")
-        return NamedLot(Gtin.parse(gtin), parse_lot_number(lot_number))
-
-    def _find_lot(self, named: NamedLot) -> Lot | None:
-        try:
-            lot: Lot = self.repository.get(lot_id(named.gtin, named.number))
-        except AggregateNotFoundError:
-            return None
-        return lot
-
-    def _lot_to_receive(self, named: NamedLot, facts: dict[str, Any]) -> Lot:
-        """The lot a receipt goes to: opened with its facts at the first receipt."""
-        self._product(named.gtin)
-        lot = self._find_lot(named)
-        if lot is None:
-            lot = Lot.open(gtin=named.gtin, lot_number=named.number, **facts)
-        lot.check_facts(**facts)
-        return lot
-
-    def _load_lot(self, named: NamedLot) -> Lot:
-        lot = self._find_lot(named)
-        if lot is None:
-            self._product(named.gtin)
-            raise UnknownLot(lot_label(named.gtin.value, named.number))
-        if named.udi is not None:
-            lot.check_facts(expiry=named.udi.expiry, manufactured_on=named.udi.production_date)
-        return lot
-
-    def _product(self, gtin: Gtin) -> Product:
-        try:
-            product: Product = self.repository.get(product_id(gtin))
-        except AggregateNotFoundError:
-            raise UnknownProduct(gtin.value) from None
-        return product
-
-    def _party(self, code: str) -> Party:
-        code = parse_text("party", code)
-        try:
-            party: Party = self.repository.get(party_id(code))
-        except AggregateNotFoundError:
-            raise UnknownParty(code) from None
-        return party
+        return self._ledger.execute(command, arguments, caller, decide, retries=MOVEMENT_RETRIES)
 
 
-def arguments_of(values: dict[str, Any]) -> dict[str, Any]:
-    """A use case's arguments as its request hash sees them (called with ``locals()`` first
-    thing, so they are exactly the parameters): all but ``self`` and ``caller``."""
-    return {key: value for key, value in values.items() if key not in ("self", "caller")}
+def read_lot(lot: LotRef, occurred_at: datetime) -> NamedLot:
+    """The lot a movement names, checked; two-digit years on a label are read as of the
+    movement's own date."""
+    on = parse_time("occurred_at", occurred_at) if lot.udi is not None else occurred_at
+    return lot.read(on.date())
 
 
 def _lot_facts(

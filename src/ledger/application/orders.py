@@ -16,21 +16,19 @@ from collections.abc import Sequence
 from dataclasses import asdict
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
-from uuid import UUID
+from typing import TYPE_CHECKING, Any
 
-from eventsourcing.application import AggregateNotFoundError
-
-from ledger.application.commands import SYSTEM, Caller, CommandOutcome, Decision
-from ledger.application.lots import MOVEMENT_RETRIES, StockMovements, arguments_of
+from ledger.application.commands import SYSTEM, Caller, CommandOutcome, Decision, arguments_of
+from ledger.application.lots import MOVEMENT_RETRIES
 from ledger.domain.credit.account import CreditAccount, credit_account_id
-from ledger.domain.credit.errors import UnknownCreditAccount, UnknownOrder
 from ledger.domain.credit.rules import CreditOutcome
 from ledger.domain.errors import AlreadyRegistered, InvalidValue
-from ledger.domain.lot.aggregate import Lot
 from ledger.domain.money import ZERO
-from ledger.domain.order import OrderLine, SalesOrder, order_id
-from ledger.domain.values import Gtin, ShipmentLine, lot_id, parse_text, parse_time
+from ledger.domain.order import OrderLine, SalesOrder
+from ledger.domain.values import Gtin, ShipmentLine, parse_text, parse_time
+
+if TYPE_CHECKING:
+    from ledger.application.ledger import Ledger
 
 CREDIT_RETRIES = MOVEMENT_RETRIES
 """How many times a command on a credit account is decided again after losing a race."""
@@ -106,51 +104,11 @@ def _check_outcome(order: SalesOrder, account: CreditAccount) -> dict[str, Any]:
     }
 
 
-class OrderOperations(StockMovements):
-    """Use cases of credit accounts and sales orders; ``Ledger`` mixes them in and saves."""
+class Orders:
+    """Use cases of credit accounts and sales orders."""
 
-    # Finding accounts and orders ---------------------------------------------------------
-
-    def credit_account(self, customer: str) -> CreditAccount:
-        """The customer's credit account.
-
-        Raises:
-            UnknownCreditAccount: the customer has none.
-        """
-        customer = parse_text("customer", customer)
-        try:
-            account: CreditAccount = self.repository.get(credit_account_id(customer))
-        except AggregateNotFoundError:
-            raise UnknownCreditAccount(customer) from None
-        return account
-
-    def sales_order(self, order: str) -> SalesOrder:
-        """A placed sales order.
-
-        Raises:
-            UnknownOrder: no order has that number.
-        """
-        number = parse_text("order", order)
-        try:
-            found: SalesOrder = self.repository.get(order_id(number))
-        except AggregateNotFoundError:
-            raise UnknownOrder(number) from None
-        return found
-
-    def customer_name(self, customer: str) -> str:
-        """The registered name of a customer (for letters and reports).
-
-        Raises:
-            UnknownParty: no party has that code.
-        """
-        return self._party(customer).name
-
-    def _exists(self, identifier: UUID) -> bool:
-        try:
-            self.repository.get(identifier)
-        except AggregateNotFoundError:
-            return False
-        return True
+    def __init__(self, ledger: Ledger) -> None:
+        self._ledger = ledger
 
     # Credit accounts ---------------------------------------------------------------------
 
@@ -173,14 +131,14 @@ class OrderOperations(StockMovements):
         arguments = arguments_of(locals())
 
         def decide() -> Decision:
-            self._party(customer)
-            if self._exists(credit_account_id(customer.strip())):
+            self._ledger.party(customer)
+            if self._ledger.find(credit_account_id(customer.strip()), CreditAccount):
                 raise AlreadyRegistered("credit account", customer.strip())
             params = {k: v for k, v in arguments.items()}
             account = CreditAccount.open(**params, actor=caller.actor)
             return [account], account_view(account)
 
-        return self._execute(
+        return self._ledger.execute(
             "open_credit_account",
             arguments,
             caller,
@@ -206,11 +164,11 @@ class OrderOperations(StockMovements):
         changes = {k: v for k, v in arguments.items() if k not in ("customer", "reason")}
 
         def decide() -> Decision:
-            account = self.credit_account(customer)
+            account = self._ledger.credit_account(customer)
             account.change_profile(actor=caller.actor, reason=reason, **changes)
             return [account], account_view(account)
 
-        return self._execute(
+        return self._ledger.execute(
             "change_credit_profile", arguments, caller, decide, retries=CREDIT_RETRIES
         )
 
@@ -221,11 +179,11 @@ class OrderOperations(StockMovements):
         arguments = arguments_of(locals())
 
         def decide() -> Decision:
-            account = self.credit_account(customer)
+            account = self._ledger.credit_account(customer)
             account.change_limit(limit=limit, actor=caller.actor, reason=reason)
             return [account], account_view(account)
 
-        return self._execute(
+        return self._ledger.execute(
             "change_credit_limit", arguments, caller, decide, retries=CREDIT_RETRIES
         )
 
@@ -254,11 +212,11 @@ class OrderOperations(StockMovements):
                 placed_at=placed_at,
                 actor=caller.actor,
             )
-            self._party(placed.customer)
-            account = self.credit_account(placed.customer)
+            self._ledger.party(placed.customer)
+            account = self._ledger.credit_account(placed.customer)
             for line in placed.lines:
-                self._product(Gtin(line["gtin"]))
-            if self._exists(placed.id):
+                self._ledger.product(Gtin(line["gtin"]))
+            if self._ledger.find(placed.id, SalesOrder):
                 raise AlreadyRegistered("order", placed.number)
             rule = account.check_credit(
                 order=placed.number,
@@ -272,7 +230,7 @@ class OrderOperations(StockMovements):
             )
             return [placed, account], _check_outcome(placed, account)
 
-        return self._execute(
+        return self._ledger.execute(
             "place_order",
             arguments,
             caller,
@@ -288,8 +246,8 @@ class OrderOperations(StockMovements):
         arguments = arguments_of(locals())
 
         def decide() -> Decision:
-            found = self.sales_order(order)
-            account = self.credit_account(found.customer)
+            found = self._ledger.sales_order(order)
+            account = self._ledger.credit_account(found.customer)
             account.review_order(
                 order=found.number, approve=approve, actor=caller.actor, reason=reason
             )
@@ -299,7 +257,9 @@ class OrderOperations(StockMovements):
             )
             return [found, account], order_view(found)
 
-        return self._execute("review_order", arguments, caller, decide, retries=CREDIT_RETRIES)
+        return self._ledger.execute(
+            "review_order", arguments, caller, decide, retries=CREDIT_RETRIES
+        )
 
     def ship_order(
         self,
@@ -318,12 +278,12 @@ class OrderOperations(StockMovements):
         arguments["lines"] = [asdict(line) for line in lines]
 
         def decide() -> Decision:
-            found = self.sales_order(order)
+            found = self._ledger.sales_order(order)
             if not lines:
                 raise InvalidValue("lines", "a shipment has at least one line")
-            lots, shipped = self._picked_lots(lines, occurred_at)
+            lots, shipped = self._ledger.lots.picked(lines, occurred_at)
             found.check_shipment(shipped)
-            account = self.credit_account(found.customer)
+            account = self._ledger.credit_account(found.customer)
             reference = parse_text("shipment", shipment)
             for lot, picks in lots.values():
                 lot.ship(
@@ -355,24 +315,7 @@ class OrderOperations(StockMovements):
             answer = {**order_view(found), "due_on": due_on.isoformat()}
             return [*(lot for lot, _ in lots.values()), found, account], answer
 
-        return self._execute("ship_order", arguments, caller, decide, retries=CREDIT_RETRIES)
-
-    def _picked_lots(
-        self, lines: Sequence[ShipmentLine], occurred_at: datetime
-    ) -> tuple[dict[UUID, tuple[Lot, dict[str, int]]], dict[str, int]]:
-        """The lots a shipment picks (units per location) and the units per GTIN."""
-        picks: dict[UUID, tuple[Lot, dict[str, int]]] = {}
-        shipped: dict[str, int] = {}
-        for line in lines:
-            named = self._name_lot(line.gtin, line.lot_number, None, occurred_at)
-            key = lot_id(named.gtin, named.number)
-            if key not in picks:
-                picks[key] = (self._load_lot(named), {})
-            places = picks[key][1]
-            place = line.from_location.strip()
-            places[place] = places.get(place, 0) + line.quantity
-            shipped[named.gtin.value] = shipped.get(named.gtin.value, 0) + line.quantity
-        return picks, shipped
+        return self._ledger.execute("ship_order", arguments, caller, decide, retries=CREDIT_RETRIES)
 
     def cancel_order(
         self, *, order: str, reason: str, occurred_at: datetime, caller: Caller = SYSTEM
@@ -381,12 +324,14 @@ class OrderOperations(StockMovements):
         arguments = arguments_of(locals())
 
         def decide() -> Decision:
-            found = self.sales_order(order)
+            found = self._ledger.sales_order(order)
             found.cancel(cancelled_at=occurred_at, actor=caller.actor, reason=reason)
-            account = self.credit_account(found.customer)
+            account = self._ledger.credit_account(found.customer)
             account.release_reservation(
                 order=found.number, actor=caller.actor, reason=reason.strip()
             )
             return [found, account], order_view(found)
 
-        return self._execute("cancel_order", arguments, caller, decide, retries=CREDIT_RETRIES)
+        return self._ledger.execute(
+            "cancel_order", arguments, caller, decide, retries=CREDIT_RETRIES
+        )

@@ -4,28 +4,32 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from eventsourcing.application import AggregateNotFoundError
-
-from ledger.application.commands import SYSTEM, Caller, CommandOutcome, Decision
-from ledger.application.lots import MOVEMENT_RETRIES, NamedLot, StockMovements, arguments_of
+from ledger.application.commands import SYSTEM, Caller, CommandOutcome, Decision, arguments_of
+from ledger.application.lots import MOVEMENT_RETRIES
 from ledger.domain.errors import AlreadyRegistered, InvalidValue
 from ledger.domain.lot.aggregate import Lot
+from ledger.domain.lot_ref import NamedLot
 from ledger.domain.recall.aggregate import Recall, RecoveryKind, recall_id
 from ledger.domain.recall.errors import UnknownRecall
 from ledger.domain.recall.rules import Jurisdiction, LotSelection, RecallLevel, WorkingCalendar
 from ledger.domain.values import Gtin, lot_label, parse_lot_number, parse_text
 
+if TYPE_CHECKING:
+    from ledger.application.ledger import Ledger
 
-class RecallOperations(StockMovements):
-    """Use cases of recalls; ``Ledger`` mixes them in.
+
+class Recalls:
+    """Use cases of recalls.
 
     ``calendar`` sets the working days that recall deadlines count (holidays configured in
     the settings); the deadlines computed are stored in the events.
     """
 
-    calendar: WorkingCalendar = WorkingCalendar()
+    def __init__(self, ledger: Ledger, calendar: WorkingCalendar) -> None:
+        self._ledger = ledger
+        self.calendar = calendar
 
     def initiate_recall(
         self,
@@ -60,8 +64,8 @@ class RecallOperations(StockMovements):
                 produced_between=produced_between,
             )
             for gtin in selection.gtins:
-                self._product(Gtin(gtin))
-            self._party(initiator)
+                self._ledger.product(Gtin(gtin))
+            self._ledger.party(initiator)
             if self._find_recall(number) is not None:
                 raise AlreadyRegistered("recall", number)
             recall = Recall.initiate(
@@ -79,7 +83,9 @@ class RecallOperations(StockMovements):
             outcome = {**_recall_outcome(recall), "held_lots": held}
             return [recall, *lots], outcome
 
-        return self._execute("initiate_recall", arguments, caller, decide, retries=MOVEMENT_RETRIES)
+        return self._ledger.execute(
+            "initiate_recall", arguments, caller, decide, retries=MOVEMENT_RETRIES
+        )
 
     def report_recall_to_regulator(
         self, *, number: str, reference: str, occurred_at: datetime, caller: Caller = SYSTEM
@@ -113,7 +119,7 @@ class RecallOperations(StockMovements):
         arguments = arguments_of(locals())
 
         def notify(recall: Recall) -> None:
-            self._party(consignee)
+            self._ledger.party(consignee)
             recall.send_notice(consignee=consignee, channel=channel, occurred_at=occurred_at)
 
         return self._on_recall("send_recall_notice", arguments, caller, notify)
@@ -158,9 +164,9 @@ class RecallOperations(StockMovements):
 
         def decide() -> Decision:
             recall = self._load_recall(number)
-            self._party(consignee)
+            self._ledger.party(consignee)
             named = NamedLot(Gtin.parse(gtin), parse_lot_number(lot_number))
-            lot = self._load_lot(named)
+            lot = self._ledger.lots.load(named)
             if not recall.lots.covers(lot.gtin, lot.lot_number, lot.manufactured_on):
                 raise InvalidValue("lot_number", f"{lot.label} is not in recall {recall.number}")
             changed: list[Any] = [recall]
@@ -184,7 +190,7 @@ class RecallOperations(StockMovements):
                                    note=note)  # fmt: skip
             return changed, _recall_outcome(recall)
 
-        return self._execute(
+        return self._ledger.execute(
             "record_recall_recovery", arguments, caller, decide, retries=MOVEMENT_RETRIES
         )
 
@@ -244,14 +250,10 @@ class RecallOperations(StockMovements):
             step(recall)
             return [recall], _recall_outcome(recall)
 
-        return self._execute(command, arguments, caller, decide, retries=MOVEMENT_RETRIES)
+        return self._ledger.execute(command, arguments, caller, decide, retries=MOVEMENT_RETRIES)
 
     def _find_recall(self, number: str) -> Recall | None:
-        try:
-            recall: Recall = self.repository.get(recall_id(parse_text("number", number)))
-        except AggregateNotFoundError:
-            return None
-        return recall
+        return self._ledger.find(recall_id(parse_text("number", number)), Recall)
 
     def _load_recall(self, number: str) -> Recall:
         recall = self._find_recall(number)
@@ -268,7 +270,7 @@ class RecallOperations(StockMovements):
             named.add(key)
         lots = []
         for gtin, number in sorted(named):
-            lot = self._find_lot(NamedLot(Gtin(gtin), number))
+            lot = self._ledger.lots.find(NamedLot(Gtin(gtin), number))
             if lot is None:
                 continue  # not received here: nothing of it to hold
             if not selection.covers(lot.gtin, lot.lot_number, lot.manufactured_on):

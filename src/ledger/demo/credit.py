@@ -10,6 +10,7 @@ from decimal import Decimal
 from ledger.application.commands import Caller, CommandOutcome
 from ledger.application.ledger import Ledger
 from ledger.demo.stock import DemoCast, reference_time
+from ledger.domain.lot_ref import LotRef
 from ledger.domain.order import OrderLine
 from ledger.domain.party import Party
 from ledger.domain.values import ShipmentLine, party_id
@@ -41,14 +42,13 @@ class CreditStory:
         """Tell the story; return how many events it appended."""
         start = self.now - timedelta(days=100)
         self._count(
-            self.ledger.receive(
+            self.ledger.lots.receive(
+                lot=LotRef(self.gtin, self.lot),
                 supplier=self.cast.manufacturers[0],
                 purchase_order=f"PO-{self.lot}",
                 location=LOCATION,
                 accepted=20_000,
                 occurred_at=start,
-                gtin=self.gtin,
-                lot_number=self.lot,
             )
         )
         distributors, hospitals = self.cast.distributors, self.cast.hospitals
@@ -65,7 +65,7 @@ class CreditStory:
                 order = self._order(code, 200 + 50 * month, at)
                 if order.outcome["state"] == "credit_held":  # grade C: a person decides
                     self._count(
-                        self.ledger.review_order(
+                        self.ledger.orders.review_order(
                             order=order.outcome["order"],
                             approve=True,
                             caller=FINANCE,
@@ -79,7 +79,7 @@ class CreditStory:
                 self._pay(code, share, start + timedelta(days=40 + index))
         self._exceptions(hospitals, start)
         self._count(
-            self.ledger.issue_credit_note(
+            self.ledger.credit.issue_credit_note(
                 customer=distributors[0],
                 credit_note="CN-DEMO-1",
                 amount=Decimal("1855.00"),
@@ -88,12 +88,12 @@ class CreditStory:
                 caller=FINANCE,
             )
         )
-        for result in self.ledger.sweep_credit(
+        for result in self.ledger.credit.sweep_credit(
             customers=[*distributors, *hospitals], as_of=self.now.date(), caller=FINANCE
         ):
             self._count(result)
         self._count(
-            self.ledger.propose_credit_limit(
+            self.ledger.credit.propose_credit_limit(
                 customer=distributors[0], as_of=self.now.date(), caller=FINANCE
             )
         )
@@ -101,7 +101,7 @@ class CreditStory:
 
     def _open(self, code: str, grade: str, limit: str, terms: int) -> None:
         self._count(
-            self.ledger.open_credit_account(
+            self.ledger.orders.open_credit_account(
                 customer=code,
                 currency="CNY",
                 grade=grade,
@@ -117,7 +117,7 @@ class CreditStory:
     def _order(self, customer: str, quantity: int, at: datetime) -> CommandOutcome:
         self.orders += 1
         return self._count(
-            self.ledger.place_order(
+            self.ledger.orders.place_order(
                 order=f"SO-DEMO-{self.orders:04d}",
                 customer=customer,
                 currency="CNY",
@@ -129,7 +129,7 @@ class CreditStory:
 
     def _ship(self, order: str, quantity: int, at: datetime) -> None:
         self._count(
-            self.ledger.ship_order(
+            self.ledger.orders.ship_order(
                 order=order,
                 shipment=f"SHP-{order}",
                 occurred_at=at,
@@ -143,7 +143,7 @@ class CreditStory:
         amount = (owed * share).quantize(Decimal("0.01"))
         if amount > 0:
             self._count(
-                self.ledger.receive_payment(
+                self.ledger.credit.receive_payment(
                     customer=customer,
                     payment=f"PAY-{customer}-1",
                     amount=amount,
@@ -160,7 +160,7 @@ class CreditStory:
         at = start + timedelta(days=20)
         held = self._order(first, 1200, at)  # over the 200,000 limit: held
         self._count(
-            self.ledger.review_order(
+            self.ledger.orders.review_order(
                 order=held.outcome["order"],
                 approve=True,
                 reason="long-standing customer",
@@ -172,7 +172,7 @@ class CreditStory:
         self._order(prepaying, 10, at)  # grade D: prepayment required
         cancelled = self._order(hospitals[1 % len(hospitals)], 20, at)
         self._count(
-            self.ledger.cancel_order(
+            self.ledger.orders.cancel_order(
                 order=cancelled.outcome["order"],
                 reason="ordered twice",
                 occurred_at=at,
@@ -182,7 +182,7 @@ class CreditStory:
         invoice = f"INV-{held.outcome['order']}"
         day = (start + timedelta(days=95)).date()
         self._count(
-            self.ledger.request_write_off(
+            self.ledger.credit.request_write_off(
                 customer=first,
                 write_off="WO-DEMO-1",
                 invoice=invoice,
@@ -193,7 +193,7 @@ class CreditStory:
             )
         )
         self._count(
-            self.ledger.decide_write_off(
+            self.ledger.credit.decide_write_off(
                 customer=first,
                 write_off="WO-DEMO-1",
                 approve=True,

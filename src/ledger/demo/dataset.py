@@ -89,7 +89,7 @@ def _register_parties(
 ) -> dict[PartyRole, list[str]]:
     codes: dict[PartyRole, list[str]] = {PartyRole.MANUFACTURER: []}
     for code, name in _MANUFACTURERS:
-        ledger.register_party(
+        ledger.master_data.register_party(
             code=code,
             name=name,
             role=PartyRole.MANUFACTURER,
@@ -108,7 +108,7 @@ def _register_parties(
             region = rng.choice(_REGIONS)
             grade = rng.choice("AABBC") if role is not PartyRole.HOSPITAL else None
             kind = "Hospital" if role is PartyRole.HOSPITAL else "Medical Supply"
-            ledger.register_party(
+            ledger.master_data.register_party(
                 code=f"{prefix}-{number:03d}",
                 name=f"{region} {kind} No. {number}",
                 role=role,
@@ -129,7 +129,7 @@ def _register_products(
         device, risk, unit, storage = _DEVICES[(number - 1) % len(_DEVICES)]
         body = f"0690{seed % 1000:03d}{number:06d}"
         gtin = body + str(gs1_check_digit(body))
-        ledger.register_product(
+        ledger.master_data.register_product(
             gtin=gtin,
             name=f"{device}, model {rng.randint(100, 999)}",
             registration_certificate=f"国械注准2026{3 if risk is RiskClass.III else 2}{number:07d}",

@@ -10,6 +10,7 @@ from datetime import timedelta
 from ledger.application.commands import CommandOutcome
 from ledger.application.ledger import Ledger
 from ledger.demo.stock import DemoCast, reference_time
+from ledger.domain.lot_ref import LotRef
 from ledger.domain.recall.rules import Jurisdiction, RecallLevel
 from ledger.domain.values import ShipmentLine
 
@@ -37,22 +38,25 @@ class EvidenceStory:
         start = self.now - timedelta(days=40)
         hospitals = self.cast.hospitals[:CONSIGNEES]
         self._count(
-            self.ledger.receive(
-                supplier=self.cast.manufacturers[0], purchase_order=f"PO-{self.lot}",
-                location=LOCATION, accepted=10 * len(hospitals) + 20, occurred_at=start,
-                gtin=self.gtin, lot_number=self.lot,
+            self.ledger.lots.receive(
+                lot=LotRef(self.gtin, self.lot),
+                supplier=self.cast.manufacturers[0],
+                purchase_order=f"PO-{self.lot}",
+                location=LOCATION,
+                accepted=10 * len(hospitals) + 20,
+                occurred_at=start,
             )
-        )  # fmt: skip
+        )
         for index, code in enumerate(hospitals):
             self._count(
-                self.ledger.ship(
+                self.ledger.lots.ship(
                     shipment=f"SH-{self.lot}-{index + 1}", consignee=code,
                     lines=[ShipmentLine(self.gtin, self.lot, 5 + index, LOCATION)],
                     occurred_at=start + timedelta(days=2, hours=index),
                 )
             )  # fmt: skip
         self._count(
-            self.ledger.initiate_recall(
+            self.ledger.recalls.initiate_recall(
                 number=RECALL, level=RecallLevel.II, jurisdiction=Jurisdiction.CN,
                 reason="pouch seal may open in transit", gtins=[self.gtin],
                 lot_numbers=[self.lot], initiator=self.cast.manufacturers[0],

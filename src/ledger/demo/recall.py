@@ -9,11 +9,11 @@ show it.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
 
 from ledger.application.commands import CommandOutcome
 from ledger.application.ledger import Ledger
 from ledger.demo.stock import DemoCast, reference_time
+from ledger.domain.lot_ref import LotRef
 from ledger.domain.recall.aggregate import RecoveryKind
 from ledger.domain.recall.rules import Jurisdiction, RecallLevel
 from ledger.domain.values import ShipmentLine
@@ -39,19 +39,19 @@ class RecallStory:
     def run(self) -> int:
         """Tell the story; return how many events it appended."""
         start = self.now - timedelta(days=60)
-        lot: dict[str, Any] = {"gtin": self.gtin, "lot_number": self.lot}
+        lot = LotRef(self.gtin, self.lot)
         dist_a, dist_b = self.cast.distributors[:2]
         sub = self.cast.sub_distributors[0]
         hospitals = self.cast.hospitals[:4]
         ledger = self.ledger
-        self._count(ledger.receive(
+        self._count(ledger.lots.receive(
             supplier=self.cast.manufacturers[0], purchase_order=f"PO-{self.lot}",
-            location=LOCATION, accepted=200, occurred_at=start, **lot,
+            location=LOCATION, accepted=200, occurred_at=start, lot=lot,
         ))  # fmt: skip
         for n, (to, quantity) in enumerate(((dist_a, 60), (dist_b, 40), (hospitals[0], 12))):
             self._ship(f"SH-{self.lot}-{n + 1}", to, quantity, start + timedelta(days=2 + n))
             if n < 2:  # the hospital's shipment is still on the road at the recall
-                self._count(ledger.confirm_delivery(
+                self._count(ledger.lots.confirm_delivery(
                     shipment=f"SH-{self.lot}-{n + 1}", consignee=to,
                     lots=[(self.gtin, self.lot)], occurred_at=start + timedelta(days=4 + n),
                 ))  # fmt: skip
@@ -59,29 +59,32 @@ class RecallStory:
                                              (dist_b, hospitals[2], 10, 15),
                                              (dist_a, hospitals[3], 6, 16)):  # fmt: skip
             when = start + timedelta(days=day)
-            self._count(ledger.report_sales(seller=seller, buyer=buyer, quantity=quantity,
-                                            occurred_at=when, **lot))  # fmt: skip
-        self._count(ledger.report_use(consignee=hospitals[1], quantity=3,
-                                      occurred_at=start + timedelta(days=20), **lot))  # fmt: skip
+            self._count(ledger.lots.report_sales(seller=seller, buyer=buyer, quantity=quantity,
+                                            occurred_at=when, lot=lot))  # fmt: skip
+        self._count(ledger.lots.report_use(consignee=hospitals[1], quantity=3,
+                                      occurred_at=start + timedelta(days=20), lot=lot))  # fmt: skip
         recalled = start + timedelta(days=55)
-        self._count(ledger.initiate_recall(
+        self._count(ledger.recalls.initiate_recall(
             number=RECALL, level=RecallLevel.I, jurisdiction=Jurisdiction.CN,
             reason="Catheter tip may separate during use", gtins=[self.gtin],
             lot_numbers=[self.lot], initiator=self.cast.manufacturers[0], occurred_at=recalled,
         ))  # fmt: skip
-        self._count(ledger.report_recall_to_regulator(number=RECALL, reference="GD-NMPA-R-0426",
-                                                      occurred_at=recalled))  # fmt: skip
+        self._count(
+            ledger.recalls.report_recall_to_regulator(
+                number=RECALL, reference="GD-NMPA-R-0426", occurred_at=recalled
+            )
+        )
         for party in (dist_a, dist_b, sub, hospitals[0]):
             sent = recalled + timedelta(hours=4)
-            self._count(ledger.send_recall_notice(
+            self._count(ledger.recalls.send_recall_notice(
                 number=RECALL, consignee=party, channel="email and phone", occurred_at=sent
             ))  # fmt: skip
         for party in (dist_a, sub):
-            self._count(ledger.acknowledge_recall_notice(
+            self._count(ledger.recalls.acknowledge_recall_notice(
                 number=RECALL, consignee=party, acknowledged_by="quality manager",
                 occurred_at=recalled + timedelta(hours=20),
             ))  # fmt: skip
-        self._count(ledger.record_recall_recovery(
+        self._count(ledger.recalls.record_recall_recovery(
             number=RECALL, consignee=dist_a, kind=RecoveryKind.RETURNED, quantity=30,
             location=LOCATION, occurred_at=recalled + timedelta(days=2), gtin=self.gtin,
             lot_number=self.lot,
@@ -90,5 +93,5 @@ class RecallStory:
 
     def _ship(self, shipment: str, to: str, quantity: int, when: datetime) -> None:
         line = ShipmentLine(self.gtin, self.lot, quantity, LOCATION)
-        self._count(self.ledger.ship(shipment=shipment, consignee=to, lines=[line],
+        self._count(self.ledger.lots.ship(shipment=shipment, consignee=to, lines=[line],
                                      occurred_at=when))  # fmt: skip

@@ -12,10 +12,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
-from typing import TypedDict
 
 from ledger.application.commands import CommandOutcome
 from ledger.application.ledger import Ledger
+from ledger.domain.lot_ref import LotRef
 from ledger.domain.values import ShipmentLine
 
 WAREHOUSES = ("WH-SH", "WH-BJ", "WH-GZ")
@@ -52,13 +52,8 @@ class _LotPlan:
     on_hand: dict[str, int] = field(default_factory=dict)
     held_by: dict[str, int] = field(default_factory=dict)
 
-    def name(self) -> _LotName:
-        return {"gtin": self.gtin, "lot_number": self.number}
-
-
-class _LotName(TypedDict):
-    gtin: str
-    lot_number: str
+    def ref(self) -> LotRef:
+        return LotRef(self.gtin, self.number)
 
 
 class StockStory:
@@ -98,11 +93,9 @@ class StockStory:
         accepted, rejected = self.rng.randint(8, 24) * 5, self.rng.choice((0, 0, 0, 1, 2))
         udi = _udi(gtin, plan.number, made, expiry) if number % 3 == 0 else None
         self._count(
-            self.ledger.receive(
+            self.ledger.lots.receive(
                 # Every third lot is received by scanning its label's UDI.
-                udi=udi,
-                gtin=None if udi else gtin,
-                lot_number=None if udi else plan.number,
+                lot=LotRef(udi=udi) if udi else plan.ref(),
                 expiry=None if udi else expiry,
                 manufactured_on=None if udi else made,
                 supplier=self.rng.choice(self.cast.manufacturers),
@@ -120,8 +113,8 @@ class StockStory:
         source, shelf = f"{plan.home}-01", f"{plan.home}-02"
         moved = plan.on_hand[source] // 2
         self._count(
-            self.ledger.put_away(
-                **plan.name(),
+            self.ledger.lots.put_away(
+                lot=plan.ref(),
                 from_location=source,
                 to_location=shelf,
                 quantity=moved,
@@ -139,8 +132,8 @@ class StockStory:
         quantity = min(plan.on_hand[source], self.rng.randint(5, 15))
         reference = f"TR-{plan.number}"
         self._count(
-            self.ledger.dispatch_transfer(
-                **plan.name(),
+            self.ledger.lots.dispatch_transfer(
+                lot=plan.ref(),
                 transfer=reference,
                 from_location=source,
                 to_location=target,
@@ -150,8 +143,8 @@ class StockStory:
         )
         received = quantity - (1 if self.rng.random() < 0.2 else 0)  # now and then one is lost
         self._count(
-            self.ledger.receive_transfer(
-                **plan.name(),
+            self.ledger.lots.receive_transfer(
+                lot=plan.ref(),
                 transfer=reference,
                 location=target,
                 quantity=received,
@@ -169,7 +162,7 @@ class StockStory:
                 return
             shipment = f"SH-{plan.number}-{round_number}"
             self._count(
-                self.ledger.ship(
+                self.ledger.lots.ship(
                     shipment=shipment,
                     consignee=customer,
                     lines=[ShipmentLine(plan.gtin, plan.number, quantity, shelf)],
@@ -179,7 +172,7 @@ class StockStory:
             )
             plan.on_hand[shelf] -= quantity
             self._count(
-                self.ledger.confirm_delivery(
+                self.ledger.lots.confirm_delivery(
                     shipment=shipment,
                     consignee=customer,
                     lots=[(plan.gtin, plan.number)],
@@ -198,8 +191,8 @@ class StockStory:
         if customer.startswith("HOSP"):
             used = self.rng.randint(1, held)
             self._count(
-                self.ledger.report_use(
-                    **plan.name(),
+                self.ledger.lots.report_use(
+                    lot=plan.ref(),
                     consignee=customer,
                     quantity=used,
                     occurred_at=self._at(plan, days),
@@ -210,8 +203,8 @@ class StockStory:
         buyer = self.rng.choice(self.cast.hospitals + self.cast.sub_distributors)
         sold = self.rng.randint(1, held)
         self._count(
-            self.ledger.report_sales(
-                **plan.name(),
+            self.ledger.lots.report_sales(
+                lot=plan.ref(),
                 seller=customer,
                 buyer=buyer,
                 quantity=sold,
@@ -230,8 +223,8 @@ class StockStory:
         if "return" not in self.specials and hospital is not None:
             self.specials.add("return")
             self._count(
-                self.ledger.receive_return(
-                    **plan.name(),
+                self.ledger.lots.receive_return(
+                    lot=plan.ref(),
                     consignee=hospital,
                     location=f"{plan.home}-Q1",
                     quantity=1,
@@ -242,8 +235,8 @@ class StockStory:
         elif "quarantine" not in self.specials and plan.on_hand[f"{plan.home}-01"] >= 5:
             self.specials.add("quarantine")
             self._count(
-                self.ledger.quarantine(
-                    **plan.name(),
+                self.ledger.lots.quarantine(
+                    lot=plan.ref(),
                     location=f"{plan.home}-01",
                     quantity=5,
                     reason="cartons found wet at cycle count",
@@ -260,8 +253,8 @@ class StockStory:
     def _readings(self, plan: _LotPlan) -> None:
         for days, celsius in ((20, Decimal("5.1")), (21, Decimal("11.8"))):
             self._count(
-                self.ledger.record_temperature(
-                    **plan.name(),
+                self.ledger.lots.record_temperature(
+                    lot=plan.ref(),
                     location=f"{plan.home}-02",
                     celsius=celsius,
                     occurred_at=self._at(plan, days),
