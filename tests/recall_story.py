@@ -64,18 +64,18 @@ def channel(ledger: Ledger) -> str:
         transfer="TR-1", location="WH-BJ-A1", quantity=18, occurred_at=at(20), lot=lot
     )
     ship(ledger, gtin, LOT, "SH-1", "DIST-A", 30, at(2))
-    ledger.lots.confirm_delivery(shipment="SH-1", consignee="DIST-A", lots=[(gtin, LOT)],
+    ledger.channel.confirm_delivery(shipment="SH-1", consignee="DIST-A", lots=[(gtin, LOT)],
                             occurred_at=at(30))  # fmt: skip
     ship(ledger, gtin, OTHER, "SH-2", "DIST-A", 12, at(3))
-    ledger.lots.report_sales(
+    ledger.channel.report_sales(
         seller="DIST-A", buyer="SUB-B", quantity=10, occurred_at=at(50), lot=lot
     )
-    ledger.lots.report_sales(
+    ledger.channel.report_sales(
         seller="SUB-B", buyer="HOSP-C", quantity=4, occurred_at=at(60), lot=lot
     )
-    ledger.lots.report_use(consignee="HOSP-C", quantity=1, occurred_at=at(70), lot=lot)
+    ledger.channel.report_use(consignee="HOSP-C", quantity=1, occurred_at=at(70), lot=lot)
     ship(ledger, gtin, LOT, "SH-3", "HOSP-D", 10, at(80))
-    ledger.lots.receive_return(
+    ledger.channel.receive_return(
         consignee="DIST-A",
         location="WH-SH-A1",
         quantity=5,
@@ -94,7 +94,7 @@ def ship(
 ) -> None:
     """Ship ``quantity`` of a lot from WH-SH-A1."""
     line = ShipmentLine(gtin=gtin, lot_number=number, quantity=quantity, from_location="WH-SH-A1")
-    ledger.lots.ship(shipment=shipment, consignee=to, lines=[line], occurred_at=when)
+    ledger.channel.ship(shipment=shipment, consignee=to, lines=[line], occurred_at=when)
 
 
 def initiate(ledger: Ledger, gtin: str, number: str = "RC-2026-001") -> dict[str, Any]:

@@ -95,7 +95,7 @@ def test_what_happens_after_initiation_updates_the_list_and_close_out_needs_ever
 ) -> None:
     gtin = channel(ledger)
     initiate(ledger, gtin)
-    ledger.lots.confirm_delivery(shipment="SH-3", consignee="HOSP-D", lots=[(gtin, LOT)],
+    ledger.channel.confirm_delivery(shipment="SH-3", consignee="HOSP-D", lots=[(gtin, LOT)],
                             occurred_at=at(101))  # fmt: skip
     for party in ("DIST-A", "SUB-B", "HOSP-C", "HOSP-D"):
         ledger.recalls.send_recall_notice(number=NUMBER, consignee=party, channel="email",

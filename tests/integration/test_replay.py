@@ -70,7 +70,7 @@ def _move(ledger: Ledger, gtin: str, lot: str, step: Step, n: int) -> None:
             ledger.lots.put_away(from_location=here, to_location=there, quantity=quantity, **named)
         elif kind == "ship":
             line = ShipmentLine(gtin=gtin, lot_number=lot, quantity=quantity, from_location=here)
-            ledger.lots.ship(
+            ledger.channel.ship(
                 shipment=f"SH-{lot}-{n}", consignee="DIST-1", lines=[line], occurred_at=at
             )
         elif kind == "adjust":
@@ -163,7 +163,7 @@ def test_a_replay_to_the_head_equals_the_live_models_row_for_row(
          ("quarantine", 1, "WH-BJ-A1", "", 1), ("scrap", 1, "WH-BJ-A1", "", 1)]
     ):  # fmt: skip
         _move(ledger, gtin, f"H-{step[1]}", step, n)
-    ledger.lots.confirm_delivery(shipment="SH-H-0-1", consignee="DIST-1", lots=[(gtin, "H-0")],
+    ledger.channel.confirm_delivery(shipment="SH-H-0-1", consignee="DIST-1", lots=[(gtin, "H-0")],
                             occurred_at=WHEN + timedelta(days=1))  # fmt: skip
     projections = build_projections(database, ledger)
     projections.catch_up()

@@ -69,7 +69,7 @@ def test_a_multi_lot_shipment_with_one_bad_line_appends_nothing(
     before = stored_rows(database)
 
     with pytest.raises(InsufficientStock):
-        ledger.lots.ship(
+        ledger.channel.ship(
             shipment="SH-1",
             consignee="DIST-001",
             lines=[
@@ -93,7 +93,7 @@ def test_parallel_shipments_of_one_unit_each_never_oversell_a_lot(database: Data
     def ship_one(app: Ledger, number: int) -> None:
         start.wait()
         try:
-            app.lots.ship(
+            app.channel.ship(
                 shipment=f"SH-{number:02d}",
                 consignee="DIST-001",
                 lines=[ShipmentLine(STENT, "A1", 1, "WH-SH-01")],
@@ -134,10 +134,10 @@ def test_a_repeated_keyed_shipment_returns_the_first_answer_and_appends_nothing(
         "lines": [ShipmentLine(STENT, "A1", 1, "WH-SH-01")],
         "occurred_at": WHEN,
     }
-    first = ledger.lots.ship(**order, caller=caller)
+    first = ledger.channel.ship(**order, caller=caller)
     before = stored_rows(database)
 
-    again = ledger.lots.ship(**order, caller=caller)
+    again = ledger.channel.ship(**order, caller=caller)
 
     assert again.replayed and again.outcome == first.outcome
     assert again.positions == first.positions
@@ -159,7 +159,7 @@ def test_a_lots_events_read_back_from_postgresql_rebuild_the_same_lot(ledger: Le
     ledger.lots.put_away(
         lot=name, from_location="WH-SH-01", to_location="WH-SH-02", quantity=4, occurred_at=WHEN
     )
-    ledger.lots.ship(
+    ledger.channel.ship(
         shipment="SH-1",
         consignee="DIST-001",
         lines=[ShipmentLine(KIT, "K9", 3, "WH-SH-01"), ShipmentLine(KIT, "K9", 2, "WH-SH-02")],

@@ -69,19 +69,22 @@ def _play(ledger: Ledger, gtin: str, lot: str, recall: str, steps: list[tuple]) 
                 ref = f"S-{lot}-{n}"
                 line = ShipmentLine(gtin=gtin, lot_number=lot, quantity=quantity,
                                     from_location="WH-SH-A1")  # fmt: skip
-                ledger.lots.ship(shipment=ref, consignee=one, lines=[line], occurred_at=at)
+                ledger.channel.ship(shipment=ref, consignee=one, lines=[line], occurred_at=at)
                 open_shipments.append((ref, one))
             elif kind == "deliver" and open_shipments:
                 ref, to = open_shipments.pop(0)
-                ledger.lots.confirm_delivery(shipment=ref, consignee=to, lots=[(gtin, lot)],
+                ledger.channel.confirm_delivery(shipment=ref, consignee=to, lots=[(gtin, lot)],
                                         occurred_at=at)  # fmt: skip
             elif kind == "sell":
-                ledger.lots.report_sales(seller=one, buyer=other, quantity=quantity, occurred_at=at,
-                                    lot=named)  # fmt: skip
+                ledger.channel.report_sales(
+                    seller=one, buyer=other, quantity=quantity, occurred_at=at, lot=named
+                )
             elif kind == "use":
-                ledger.lots.report_use(consignee=one, quantity=quantity, occurred_at=at, lot=named)
+                ledger.channel.report_use(
+                    consignee=one, quantity=quantity, occurred_at=at, lot=named
+                )
             elif kind == "return":
-                ledger.lots.receive_return(consignee=one, location="WH-SH-A1", quantity=quantity,
+                ledger.channel.receive_return(consignee=one, location="WH-SH-A1", quantity=quantity,
                                       reason="return", occurred_at=at, lot=named)  # fmt: skip
             elif kind == "scrap":
                 ledger.lots.scrap(location="WH-SH-A1", quantity=quantity, reason="damaged",

@@ -81,7 +81,8 @@ class StockReadModelMachine(StockRules):
         elif name == "receive":
             arguments["expiry"] = date(2030, 1, 1)
         method = {"adjust": "adjust_stock"}.get(name, name)
-        getattr(self.ledger.lots, method)(**arguments, **lot, occurred_at=WHEN)
+        part = self.ledger.lots if hasattr(self.ledger.lots, method) else self.ledger.channel
+        getattr(part, method)(**arguments, **lot, occurred_at=WHEN)
         self.projections.catch_up(["stock"], connection=self.connection)
 
     def snapshot(self) -> Any:

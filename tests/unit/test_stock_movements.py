@@ -195,7 +195,7 @@ def test_a_shipment_of_several_lots_saves_them_together(app: Ledger) -> None:
     )
     before = stored(app)
 
-    answer = app.lots.ship(
+    answer = app.channel.ship(
         shipment="SH-1",
         consignee="DIST-001",
         order="SO-1",
@@ -211,7 +211,7 @@ def test_a_shipment_of_several_lots_saves_them_together(app: Ledger) -> None:
     assert [line["lot_number"] for line in answer.outcome["lots"]] == ["A1", "K7"]
     assert lot(app).in_transit_quantity() == 8
     assert lot(app, KIT, "K7").in_transit_quantity() == 4
-    delivered = app.lots.confirm_delivery(
+    delivered = app.channel.confirm_delivery(
         shipment="SH-1", consignee="DIST-001", lots=[(STENT, "A1"), (KIT, "K7")], occurred_at=at(3)
     )
     assert len(delivered.positions) == 2
@@ -234,7 +234,7 @@ def test_a_shipment_with_one_bad_line_ships_nothing(
     before = stored(app)
 
     with pytest.raises(error):
-        app.lots.ship(
+        app.channel.ship(
             shipment="SH-1",
             consignee="DIST-001",
             lines=[ShipmentLine(STENT, "A1", 3, "WH-SH-01"), bad_line],
@@ -248,34 +248,34 @@ def test_a_shipment_with_one_bad_line_ships_nothing(
 def test_shipments_name_a_registered_consignee_and_at_least_one_line(app: Ledger) -> None:
     receive(app)
     with pytest.raises(UnknownParty):
-        app.lots.ship(
+        app.channel.ship(
             shipment="S",
             consignee="HOSP-999",
             lines=[ShipmentLine(STENT, "A1", 1, "WH-SH-01")],
             occurred_at=at(),
         )
     with pytest.raises(InvalidValue):
-        app.lots.ship(shipment="S", consignee="HOSP-001", lines=[], occurred_at=at())
+        app.channel.ship(shipment="S", consignee="HOSP-001", lines=[], occurred_at=at())
 
 
 def test_the_channel_use_cases_follow_units_to_the_hospital(app: Ledger) -> None:
     receive(app)
-    app.lots.ship(
+    app.channel.ship(
         shipment="SH-1",
         consignee="DIST-001",
         lines=[ShipmentLine(STENT, "A1", 6, "WH-SH-01")],
         occurred_at=at(1),
     )
-    app.lots.confirm_delivery(
+    app.channel.confirm_delivery(
         shipment="SH-1", consignee="DIST-001", lots=[(STENT, "A1")], occurred_at=at(2)
     )
-    app.lots.report_sales(
+    app.channel.report_sales(
         lot=LotRef(STENT, "A1"), seller="DIST-001", buyer="HOSP-001", quantity=4, occurred_at=at(5)
     )
-    app.lots.report_use(
+    app.channel.report_use(
         lot=LotRef(STENT, "A1"), consignee="HOSP-001", quantity=1, occurred_at=at(6)
     )
-    answer = app.lots.receive_return(
+    answer = app.channel.receive_return(
         lot=LotRef(STENT, "A1"),
         consignee="HOSP-001",
         location="WH-SH-09",
@@ -289,7 +289,7 @@ def test_the_channel_use_cases_follow_units_to_the_hospital(app: Ledger) -> None
     assert found.consignees == {"DIST-001": 2, "HOSP-001": 2}
     assert (found.used, found.stock.quantity("WH-SH-09", StockStatus.QUARANTINE)) == (1, 1)
     with pytest.raises(UnknownParty):
-        app.lots.report_sales(
+        app.channel.report_sales(
             lot=LotRef(STENT, "A1"),
             seller="DIST-001",
             buyer="HOSP-404",

@@ -90,7 +90,7 @@ def recall_scenario(ledger: Ledger, consignees: int, *, number: str = "RC-EV-1")
         occurred_at=START,
     )
     for i, code in enumerate(codes):
-        ledger.lots.ship(shipment=f"SH-EV-{i + 1:04d}", consignee=code,
+        ledger.channel.ship(shipment=f"SH-EV-{i + 1:04d}", consignee=code,
                     lines=[ShipmentLine(GTIN, LOT, UNITS_EACH, "WH-SH-01")],
                     occurred_at=START + timedelta(days=1, minutes=i))  # fmt: skip
     ledger.recalls.initiate_recall(number=number, level=RecallLevel.II, reason="seal may leak",

@@ -10,6 +10,7 @@ from __future__ import annotations
 import inspect
 from collections.abc import Callable
 from datetime import date
+from operator import attrgetter
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Response
@@ -20,7 +21,6 @@ from api.errors import NotPermitted
 from api.keys import ApiKey, Role
 from api.routers.common import WRITE_RESPONSES, DecimalText, answer
 from ledger.application.commands import CommandOutcome
-from ledger.application.lots import Lots
 from ledger.domain.lot_ref import LotRef
 from ledger.domain.values import ShipmentLine, StockStatus
 
@@ -226,27 +226,26 @@ _RECORDED: dict[str, Any] = {
 }
 
 
-def _one_lot_route(
-    path: str,
-    body: type[Movement],
-    use_case: Callable[..., CommandOutcome],
-    doc: str,
-    *,
-    reporter: str | None = None,
-) -> None:
-    """Add the route of a movement of one lot: the body's fields go to the use case.
+def _one_lot(
+    body: type[Movement], use_case: str, doc: str, *, reporter: str | None = None
+) -> Callable[..., dict[str, Any]]:
+    """The route of a movement of one lot: the body's fields go to the use case.
 
     Args:
+        use_case: the ledger's use case, by its path (``lots.receive``); it names the route.
         reporter: the body's party field when partners may report it, for their own party.
     """
+    run = attrgetter(use_case)
 
     def record(
         body: Movement, key: ApiKey, caller: Any, ledger: Any, response: Response
     ) -> dict[str, Any]:
         if reporter is not None:
             _own_party(key, getattr(body, reporter), reporter)
-        return answer(use_case(ledger.lots, **body.arguments(), caller=caller), response)
+        outcome: CommandOutcome = run(ledger)(**body.arguments(), caller=caller)
+        return answer(outcome, response)
 
+    # FastAPI reads the body's model and the dependencies from the signature.
     keyword = inspect.Parameter.POSITIONAL_OR_KEYWORD
     annotations = {
         "body": body,
@@ -259,47 +258,21 @@ def _one_lot_route(
         [inspect.Parameter(name, keyword, annotation=kind) for name, kind in annotations.items()],
         return_annotation=dict[str, Any],
     )
-    record.__name__ = record.__qualname__ = use_case.__name__
+    record.__name__ = record.__qualname__ = use_case.rsplit(".", 1)[-1]
     record.__doc__ = doc
-    router.add_api_route(path, record, methods=["POST"], name=use_case.__name__, **_RECORDED)
+    return record
 
 
-_one_lot_route(
-    "/lots/receipts",
-    ReceiveLot,
-    Lots.receive,
-    "Receive a supplier's delivery of a lot (opens the lot at its first receipt).",
-)
-_one_lot_route(
-    "/stock/put-away", PutAway, Lots.put_away, "Move units between two locations of one warehouse."
-)
-_one_lot_route(
-    "/transfers/dispatch",
-    DispatchTransfer,
-    Lots.dispatch_transfer,
-    "Send units to another warehouse, in transit under the transfer's reference.",
-)
-_one_lot_route(
-    "/transfers/receive",
-    ReceiveTransfer,
-    Lots.receive_transfer,
-    "Take in a transfer's units as counted (a shortfall is a discrepancy).",
-)
-
-
-@router.post("/shipments", **_RECORDED)
 def ship(
     body: Ship, key: OperatorKey, caller: WriteCaller, ledger: LedgerDep, response: Response
 ) -> dict[str, Any]:
     """Ship lines of one or more lots to a customer, all or nothing."""
     on = body.occurred_at.date()
     lines = [
-        ShipmentLine(
-            *line.ref().plain(on), quantity=line.quantity, from_location=line.from_location
-        )
+        ShipmentLine(*line.ref().plain(on), line.quantity, line.from_location)
         for line in body.lines
     ]
-    result = ledger.lots.ship(
+    result = ledger.channel.ship(
         shipment=body.shipment,
         consignee=body.consignee,
         lines=lines,
@@ -310,7 +283,6 @@ def ship(
     return answer(result, response)
 
 
-@router.post("/shipments/{shipment}/delivery", **_RECORDED)
 def confirm_delivery(
     shipment: ReferencePath,
     body: ConfirmDelivery,
@@ -320,7 +292,7 @@ def confirm_delivery(
     response: Response,
 ) -> dict[str, Any]:
     """Record that a shipment's lots reached the consignee."""
-    result = ledger.lots.confirm_delivery(
+    result = ledger.channel.confirm_delivery(
         shipment=shipment,
         consignee=body.consignee,
         lots=[name.ref().plain(body.occurred_at.date()) for name in body.lots],
@@ -330,36 +302,6 @@ def confirm_delivery(
     return answer(result, response)
 
 
-_one_lot_route(
-    "/returns",
-    ReceiveReturn,
-    Lots.receive_return,
-    "Take back units a consignee holds, into quarantine.",
-)
-_one_lot_route(
-    "/stock/adjustments", AdjustStock, Lots.adjust_stock, "Correct a balance after a stock count."
-)
-_one_lot_route(
-    "/stock/quarantine",
-    ChangeQuarantine,
-    Lots.quarantine,
-    "Put available units at a location in quarantine.",
-)
-_one_lot_route(
-    "/stock/quarantine-release",
-    ChangeQuarantine,
-    Lots.release_quarantine,
-    "Release quarantined units (into hold while the lot is on hold).",
-)
-_one_lot_route(
-    "/holds",
-    PlaceHold,
-    Lots.hold,
-    "Put a lot on hold: none of its units may leave until it is released.",
-)
-
-
-@router.post("/holds/{hold}/release", **_RECORDED)
 def release_hold(
     hold: ReferencePath,
     body: ReleaseHold,
@@ -372,24 +314,37 @@ def release_hold(
     return answer(ledger.lots.release_hold(hold=hold, **body.arguments(), caller=caller), response)
 
 
-_one_lot_route("/stock/scrap", Scrap, Lots.scrap, "Destroy or write off units.")
-_one_lot_route(
-    "/uses",
-    ReportUse,
-    Lots.report_use,
-    "Report units used by a consignee (a partner reports only its own).",
-    reporter="consignee",
-)
-_one_lot_route(
-    "/sales-reports",
-    ReportSales,
-    Lots.report_sales,
-    "Report units a distributor sold on (a partner reports only its own sales).",
-    reporter="seller",
-)
-_one_lot_route(
-    "/temperature-readings",
-    RecordTemperature,
-    Lots.record_temperature,
-    "Record a temperature reading; outside the storage range, units are quarantined.",
-)
+_ROUTES: tuple[tuple[str, Callable[..., dict[str, Any]]], ...] = (
+    ("/lots/receipts", _one_lot(ReceiveLot, "lots.receive",
+        "Receive a supplier's delivery of a lot (opens the lot at its first receipt).")),
+    ("/stock/put-away", _one_lot(PutAway, "lots.put_away",
+        "Move units between two locations of one warehouse.")),
+    ("/transfers/dispatch", _one_lot(DispatchTransfer, "lots.dispatch_transfer",
+        "Send units to another warehouse, in transit under the transfer's reference.")),
+    ("/transfers/receive", _one_lot(ReceiveTransfer, "lots.receive_transfer",
+        "Take in a transfer's units as counted (a shortfall is a discrepancy).")),
+    ("/shipments", ship),
+    ("/shipments/{shipment}/delivery", confirm_delivery),
+    ("/returns", _one_lot(ReceiveReturn, "channel.receive_return",
+        "Take back units a consignee holds, into quarantine.")),
+    ("/stock/adjustments", _one_lot(AdjustStock, "lots.adjust_stock",
+        "Correct a balance after a stock count.")),
+    ("/stock/quarantine", _one_lot(ChangeQuarantine, "lots.quarantine",
+        "Put available units at a location in quarantine.")),
+    ("/stock/quarantine-release", _one_lot(ChangeQuarantine, "lots.release_quarantine",
+        "Release quarantined units (into hold while the lot is on hold).")),
+    ("/holds", _one_lot(PlaceHold, "lots.hold",
+        "Put a lot on hold: none of its units may leave until it is released.")),
+    ("/holds/{hold}/release", release_hold),
+    ("/stock/scrap", _one_lot(Scrap, "lots.scrap", "Destroy or write off units.")),
+    ("/uses", _one_lot(ReportUse, "channel.report_use",
+        "Report units used by a consignee (a partner reports only its own).",
+        reporter="consignee")),
+    ("/sales-reports", _one_lot(ReportSales, "channel.report_sales",
+        "Report units a distributor sold on (a partner reports only its own sales).",
+        reporter="seller")),
+    ("/temperature-readings", _one_lot(RecordTemperature, "lots.record_temperature",
+        "Record a temperature reading; outside the storage range, units are quarantined.")),
+)  # fmt: skip
+for path, endpoint in _ROUTES:
+    router.add_api_route(path, endpoint, methods=["POST"], **_RECORDED)

@@ -3,7 +3,7 @@
 A command decides on fresh state and is saved with its idempotency record in one
 transaction; a decision that lost an optimistic-concurrency race is decided again, up to
 its retries. The use cases are grouped by area and composed here: ``master_data``,
-``lots``, ``orders``, ``credit`` and ``recalls``.
+``lots``, ``channel``, ``orders``, ``credit`` and ``recalls``.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from eventsourcing.domain import Aggregate, DomainEventProtocol, MutableOrImmuta
 from eventsourcing.persistence import IntegrityError, JSONTranscoder, Recording, Transcoder
 from eventsourcing.utils import strtobool
 
+from ledger.application.channel import Channel
 from ledger.application.commands import SYSTEM, Caller, CommandOutcome, Decision
 from ledger.application.credit import Credit
 from ledger.application.lots import Lots
@@ -56,7 +57,7 @@ from ledger.domain.values import (
     party_id,
     product_id,
 )
-from ledger.store.commands import CommandAlreadyRecorded, CommandRecord, StoredCommand
+from ledger.store.idempotency import CommandAlreadyRecorded, CommandRecord, StoredCommand
 from ledger.store.repository import AggregateRepository
 from ledger.store.transcodings import DateAsISO, EnumAsValue, LedgerTranscoder
 
@@ -85,7 +86,8 @@ class Ledger(Application[UUID]):
 
     Attributes:
         master_data: registering products and parties.
-        lots: receipts, moves, shipments, reports and status changes of lots.
+        lots: receipts, moves in our warehouses and changes of status of lots.
+        channel: shipments of lots to customers, and what customers report back.
         orders: credit accounts and sales orders with their credit check.
         credit: cash, credit notes, write-offs, dunning and credit limits.
         recalls: recalls, from initiation to close-out.
@@ -115,6 +117,7 @@ class Ledger(Application[UUID]):
         super().__init__(env)
         self.master_data = MasterData(self)
         self.lots = Lots(self)
+        self.channel = Channel(self)
         self.orders = Orders(self)
         self.credit = Credit(self)
         self.recalls = Recalls(self, calendar or WorkingCalendar())

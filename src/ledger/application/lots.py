@@ -1,5 +1,5 @@
-"""The ledger's use cases for lots of stock: receipts, moves, shipments, customers' reports,
-and changes of status (counts, quarantine, holds, scrapping, temperature).
+"""The ledger's use cases for lots in our warehouses: receipts, moves, transfers, and changes
+of status (counts, quarantine, holds, scrapping, temperature); ``channel`` has shipments.
 
 A lot is named by a ``LotRef``: GTIN and lot number, or a UDI as printed or scanned. Every
 movement is decided on the lot's current state and saved with the library's optimistic
@@ -10,7 +10,6 @@ state, up to ``MOVEMENT_RETRIES`` times.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import asdict
 from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -25,7 +24,6 @@ from ledger.domain.lot_ref import LotRef, NamedLot
 from ledger.domain.udi import Udi
 from ledger.domain.values import (
     Gtin,
-    ShipmentLine,
     StockStatus,
     StorageRange,
     lot_id,
@@ -42,8 +40,6 @@ MOVEMENT_RETRIES = 12
 _ECHOED = ("quantity", "accepted", "rejected", "change", "transfer", "shipment", "hold")
 _LOT_NAMES = frozenset(LotRef().names())
 AVAILABLE = StockStatus.AVAILABLE
-Picks = dict[UUID, tuple[Lot, dict[str, int]]]
-"""Lots a shipment takes units from, each with the units per location."""
 
 
 class Lots:
@@ -91,7 +87,7 @@ class Lots:
                 note=note,
                 occurred_at=occurred_at,
             )
-            return [received], _lot_outcome(received, arguments)
+            return [received], lot_outcome(received, arguments)
 
         return self._ledger.execute("receive", arguments, caller, decide, retries=MOVEMENT_RETRIES)
 
@@ -107,7 +103,7 @@ class Lots:
         caller: Caller = SYSTEM,
     ) -> CommandOutcome:
         """Move units between two locations of one warehouse, keeping their status."""
-        return self._on_lot("put_away", arguments_of(locals()), caller, lot, Lot.put_away)
+        return self.on_lot("put_away", arguments_of(locals()), caller, lot, Lot.put_away)
 
     def dispatch_transfer(
         self,
@@ -122,7 +118,7 @@ class Lots:
     ) -> CommandOutcome:
         """Send available units to another of our warehouses, in transit under ``transfer``."""
         arguments = arguments_of(locals())
-        return self._on_lot("dispatch_transfer", arguments, caller, lot, Lot.dispatch_transfer)
+        return self.on_lot("dispatch_transfer", arguments, caller, lot, Lot.dispatch_transfer)
 
     def receive_transfer(
         self,
@@ -136,134 +132,7 @@ class Lots:
     ) -> CommandOutcome:
         """Take in a transfer's units as counted; a shortfall is recorded as a discrepancy."""
         arguments = arguments_of(locals())
-        return self._on_lot("receive_transfer", arguments, caller, lot, Lot.receive_transfer)
-
-    # Shipments and what customers report -------------------------------------------------
-
-    def ship(
-        self,
-        *,
-        shipment: str,
-        consignee: str,
-        lines: Sequence[ShipmentLine],
-        occurred_at: datetime,
-        order: str | None = None,
-        caller: Caller = SYSTEM,
-    ) -> CommandOutcome:
-        """Ship lines of one or more lots to a customer: every line leaves, or none does."""
-        arguments = arguments_of(locals())
-        arguments["lines"] = [asdict(line) for line in lines]
-
-        def decide() -> Decision:
-            if not lines:
-                raise InvalidValue("lines", "a shipment has at least one line")
-            self._ledger.party(consignee)
-            picks, _ = self.picked(lines, occurred_at)
-            for picked, from_locations in picks.values():
-                picked.ship(
-                    shipment=shipment,
-                    consignee=consignee,
-                    picks=from_locations,
-                    order=order,
-                    occurred_at=occurred_at,
-                )
-            lots = [picked for picked, _ in picks.values()]
-            shipped = [_lot_outcome(picked, {}) for picked in lots]
-            return lots, {"shipment": shipment, "consignee": consignee, "lots": shipped}
-
-        return self._ledger.execute("ship", arguments, caller, decide, retries=MOVEMENT_RETRIES)
-
-    def picked(
-        self, lines: Sequence[ShipmentLine], occurred_at: datetime
-    ) -> tuple[Picks, dict[str, int]]:
-        """The lots a shipment's lines pick (units per location), and the units per GTIN."""
-        picks: Picks = {}
-        shipped: dict[str, int] = {}
-        for line in lines:
-            named = read_lot(LotRef(line.gtin, line.lot_number), occurred_at)
-            key = lot_id(named.gtin, named.number)
-            if key not in picks:
-                picks[key] = (self.load(named), {})
-            places = picks[key][1]
-            place = line.from_location.strip()
-            places[place] = places.get(place, 0) + line.quantity
-            shipped[named.gtin.value] = shipped.get(named.gtin.value, 0) + line.quantity
-        return picks, shipped
-
-    def confirm_delivery(
-        self,
-        *,
-        shipment: str,
-        consignee: str,
-        lots: Sequence[tuple[str, str]],
-        occurred_at: datetime,
-        caller: Caller = SYSTEM,
-    ) -> CommandOutcome:
-        """Record the consignee's confirmation that a shipment's lots (GTIN, lot number)
-        arrived; the units are theirs from then on."""
-        arguments = arguments_of(locals())
-
-        def decide() -> Decision:
-            if not lots:
-                raise InvalidValue("lots", "name the lots of the shipment")
-            found: dict[UUID, Lot] = {}
-            for gtin, number in lots:
-                delivered = self.load(read_lot(LotRef(gtin, number), occurred_at))
-                if delivered.id not in found:
-                    delivered.confirm_delivery(
-                        shipment=shipment, consignee=consignee, occurred_at=occurred_at
-                    )
-                    found[delivered.id] = delivered
-            outcome = [_lot_outcome(delivered, {}) for delivered in found.values()]
-            return list(found.values()), {"shipment": shipment, "lots": outcome}
-
-        return self._ledger.execute(
-            "confirm_delivery", arguments, caller, decide, retries=MOVEMENT_RETRIES
-        )
-
-    def receive_return(
-        self,
-        *,
-        lot: LotRef,
-        consignee: str,
-        location: str,
-        quantity: int,
-        reason: str,
-        occurred_at: datetime,
-        caller: Caller = SYSTEM,
-    ) -> CommandOutcome:
-        """Take back units a consignee holds, into quarantine at ``location``."""
-        arguments = arguments_of(locals())
-        return self._on_lot("receive_return", arguments, caller, lot, Lot.receive_return)
-
-    def report_use(
-        self,
-        *,
-        lot: LotRef,
-        consignee: str,
-        quantity: int,
-        occurred_at: datetime,
-        caller: Caller = SYSTEM,
-    ) -> CommandOutcome:
-        """Record units a consignee (a hospital) reports as used."""
-        return self._on_lot("report_use", arguments_of(locals()), caller, lot, Lot.report_use)
-
-    def report_sales(
-        self,
-        *,
-        lot: LotRef,
-        seller: str,
-        buyer: str,
-        quantity: int,
-        occurred_at: datetime,
-        reference: str | None = None,
-        caller: Caller = SYSTEM,
-    ) -> CommandOutcome:
-        """Record a distributor's report of units it sold on to its own customer (``buyer``)."""
-        arguments = arguments_of(locals())
-        return self._on_lot(
-            "report_sales", arguments, caller, lot, Lot.report_sales, parties=("seller", "buyer")
-        )
+        return self.on_lot("receive_transfer", arguments, caller, lot, Lot.receive_transfer)
 
     # Status of the units on hand ---------------------------------------------------------
 
@@ -279,7 +148,7 @@ class Lots:
         caller: Caller = SYSTEM,
     ) -> CommandOutcome:
         """Correct a balance after a stock count (``change`` positive or negative)."""
-        return self._on_lot("adjust_stock", arguments_of(locals()), caller, lot, Lot.adjust)
+        return self.on_lot("adjust_stock", arguments_of(locals()), caller, lot, Lot.adjust)
 
     def quarantine(
         self,
@@ -292,7 +161,7 @@ class Lots:
         caller: Caller = SYSTEM,
     ) -> CommandOutcome:
         """Put available units at a location in quarantine."""
-        return self._on_lot("quarantine", arguments_of(locals()), caller, lot, Lot.quarantine)
+        return self.on_lot("quarantine", arguments_of(locals()), caller, lot, Lot.quarantine)
 
     def release_quarantine(
         self,
@@ -306,7 +175,7 @@ class Lots:
     ) -> CommandOutcome:
         """Release quarantined units (into hold while the lot is on hold)."""
         arguments = arguments_of(locals())
-        return self._on_lot("release_quarantine", arguments, caller, lot, Lot.release_quarantine)
+        return self.on_lot("release_quarantine", arguments, caller, lot, Lot.release_quarantine)
 
     def hold(
         self,
@@ -318,13 +187,13 @@ class Lots:
         caller: Caller = SYSTEM,
     ) -> CommandOutcome:
         """Put a lot on hold (e.g. under a recall id): none of its units may leave."""
-        return self._on_lot("hold", arguments_of(locals()), caller, lot, Lot.hold)
+        return self.on_lot("hold", arguments_of(locals()), caller, lot, Lot.hold)
 
     def release_hold(
         self, *, lot: LotRef, hold: str, occurred_at: datetime, caller: Caller = SYSTEM
     ) -> CommandOutcome:
         """Lift a hold; held units become available once no hold remains open."""
-        return self._on_lot("release_hold", arguments_of(locals()), caller, lot, Lot.release_hold)
+        return self.on_lot("release_hold", arguments_of(locals()), caller, lot, Lot.release_hold)
 
     def scrap(
         self,
@@ -338,7 +207,7 @@ class Lots:
         caller: Caller = SYSTEM,
     ) -> CommandOutcome:
         """Destroy or write off quarantined (or available) units."""
-        return self._on_lot("scrap", arguments_of(locals()), caller, lot, Lot.scrap)
+        return self.on_lot("scrap", arguments_of(locals()), caller, lot, Lot.scrap)
 
     def record_temperature(
         self,
@@ -360,7 +229,7 @@ class Lots:
                 "storage": StorageRange(product.storage_min_celsius, product.storage_max_celsius)
             }
 
-        return self._on_lot(
+        return self.on_lot(
             "record_temperature", arguments, caller, lot, Lot.record_temperature, context=storage
         )
 
@@ -408,7 +277,7 @@ class Lots:
         found.check_facts(**facts)
         return found
 
-    def _on_lot(
+    def on_lot(
         self,
         command: str,
         arguments: dict[str, Any],
@@ -419,7 +288,12 @@ class Lots:
         parties: Sequence[str] = (),
         context: Callable[[Lot], dict[str, Any]] | None = None,
     ) -> CommandOutcome:
-        """Run a movement of one lot: its arguments, but the lot's names, go to ``movement``."""
+        """Run a movement of one lot: its arguments, but the lot's names, go to ``movement``.
+
+        Args:
+            parties: arguments naming parties that must be registered.
+            context: what else ``movement`` needs from the ledger, given the lot.
+        """
         params = {key: value for key, value in arguments.items() if key not in _LOT_NAMES}
 
         def decide() -> Decision:
@@ -427,7 +301,7 @@ class Lots:
             for role in parties:
                 self._ledger.party(params[role])
             movement(moved, **params, **(context(moved) if context else {}))
-            return [moved], _lot_outcome(moved, arguments)
+            return [moved], lot_outcome(moved, arguments)
 
         return self._ledger.execute(command, arguments, caller, decide, retries=MOVEMENT_RETRIES)
 
@@ -452,7 +326,7 @@ def _lot_facts(
     return facts
 
 
-def _lot_outcome(lot: Lot, arguments: dict[str, Any]) -> dict[str, Any]:
+def lot_outcome(lot: Lot, arguments: dict[str, Any]) -> dict[str, Any]:
     """A lot movement's answer: the lot, the events it records, and the figures it moved."""
     outcome: dict[str, Any] = {
         "lot_id": str(lot.id),

@@ -281,7 +281,7 @@ class Orders:
             found = self._ledger.sales_order(order)
             if not lines:
                 raise InvalidValue("lines", "a shipment has at least one line")
-            lots, shipped = self._ledger.lots.picked(lines, occurred_at)
+            lots, shipped = self._ledger.channel.picked(lines, occurred_at)
             found.check_shipment(shipped)
             account = self._ledger.credit_account(found.customer)
             reference = parse_text("shipment", shipment)

@@ -49,7 +49,7 @@ class EvidenceStory:
         )
         for index, code in enumerate(hospitals):
             self._count(
-                self.ledger.lots.ship(
+                self.ledger.channel.ship(
                     shipment=f"SH-{self.lot}-{index + 1}", consignee=code,
                     lines=[ShipmentLine(self.gtin, self.lot, 5 + index, LOCATION)],
                     occurred_at=start + timedelta(days=2, hours=index),

@@ -51,7 +51,7 @@ class RecallStory:
         for n, (to, quantity) in enumerate(((dist_a, 60), (dist_b, 40), (hospitals[0], 12))):
             self._ship(f"SH-{self.lot}-{n + 1}", to, quantity, start + timedelta(days=2 + n))
             if n < 2:  # the hospital's shipment is still on the road at the recall
-                self._count(ledger.lots.confirm_delivery(
+                self._count(ledger.channel.confirm_delivery(
                     shipment=f"SH-{self.lot}-{n + 1}", consignee=to,
                     lots=[(self.gtin, self.lot)], occurred_at=start + timedelta(days=4 + n),
                 ))  # fmt: skip
@@ -59,9 +59,9 @@ class RecallStory:
                                              (dist_b, hospitals[2], 10, 15),
                                              (dist_a, hospitals[3], 6, 16)):  # fmt: skip
             when = start + timedelta(days=day)
-            self._count(ledger.lots.report_sales(seller=seller, buyer=buyer, quantity=quantity,
+            self._count(ledger.channel.report_sales(seller=seller, buyer=buyer, quantity=quantity,
                                             occurred_at=when, lot=lot))  # fmt: skip
-        self._count(ledger.lots.report_use(consignee=hospitals[1], quantity=3,
+        self._count(ledger.channel.report_use(consignee=hospitals[1], quantity=3,
                                       occurred_at=start + timedelta(days=20), lot=lot))  # fmt: skip
         recalled = start + timedelta(days=55)
         self._count(ledger.recalls.initiate_recall(
@@ -93,5 +93,5 @@ class RecallStory:
 
     def _ship(self, shipment: str, to: str, quantity: int, when: datetime) -> None:
         line = ShipmentLine(self.gtin, self.lot, quantity, LOCATION)
-        self._count(self.ledger.lots.ship(shipment=shipment, consignee=to, lines=[line],
+        self._count(self.ledger.channel.ship(shipment=shipment, consignee=to, lines=[line],
                                      occurred_at=when))  # fmt: skip

@@ -162,7 +162,7 @@ class StockStory:
                 return
             shipment = f"SH-{plan.number}-{round_number}"
             self._count(
-                self.ledger.lots.ship(
+                self.ledger.channel.ship(
                     shipment=shipment,
                     consignee=customer,
                     lines=[ShipmentLine(plan.gtin, plan.number, quantity, shelf)],
@@ -172,7 +172,7 @@ class StockStory:
             )
             plan.on_hand[shelf] -= quantity
             self._count(
-                self.ledger.lots.confirm_delivery(
+                self.ledger.channel.confirm_delivery(
                     shipment=shipment,
                     consignee=customer,
                     lots=[(plan.gtin, plan.number)],
@@ -191,7 +191,7 @@ class StockStory:
         if customer.startswith("HOSP"):
             used = self.rng.randint(1, held)
             self._count(
-                self.ledger.lots.report_use(
+                self.ledger.channel.report_use(
                     lot=plan.ref(),
                     consignee=customer,
                     quantity=used,
@@ -203,7 +203,7 @@ class StockStory:
         buyer = self.rng.choice(self.cast.hospitals + self.cast.sub_distributors)
         sold = self.rng.randint(1, held)
         self._count(
-            self.ledger.lots.report_sales(
+            self.ledger.channel.report_sales(
                 lot=plan.ref(),
                 seller=customer,
                 buyer=buyer,
@@ -223,7 +223,7 @@ class StockStory:
         if "return" not in self.specials and hospital is not None:
             self.specials.add("return")
             self._count(
-                self.ledger.lots.receive_return(
+                self.ledger.channel.receive_return(
                     lot=plan.ref(),
                     consignee=hospital,
                     location=f"{plan.home}-Q1",

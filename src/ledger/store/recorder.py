@@ -15,7 +15,7 @@ from psycopg.rows import tuple_row
 from psycopg.sql import SQL, Composed, Identifier
 from psycopg.types.json import Jsonb
 
-from ledger.store.commands import CommandAlreadyRecorded, CommandRecord, StoredCommand
+from ledger.store.idempotency import CommandAlreadyRecorded, CommandRecord, StoredCommand
 
 COMMANDS_TABLE = "ledger_commands"
 _COMMAND_KEY_CONSTRAINT = "ledger_commands_pkey"
