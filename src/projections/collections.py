@@ -10,14 +10,34 @@ from decimal import Decimal
 from typing import Any, ClassVar
 
 from eventsourcing.utils import get_topic
-from psycopg import Cursor, sql
+from psycopg import Cursor
 
 from ledger.domain import order as orders
 from ledger.domain.credit import events as ev
 from ledger.domain.credit.rules import CreditOutcome
 from ledger.domain.order import SalesOrder
-from projections.model import PositionedEvent, ReadModel
+from projections.model import PositionedEvent, ReadModel, insert_rows, update_rows
 from projections.receivables import credit_topics
+
+_KEEP = "ON CONFLICT DO NOTHING"
+"""A row already there is kept as it is."""
+_ORDER_COLUMNS = (
+    "order_id", "order_ref", "customer", "currency", "amount", "state", "placed_at", "position",
+)  # fmt: skip
+_ORDER_UPDATE = (
+    "UPDATE {} SET state = %s, rule = coalesce(%s, rule), shipment = coalesce(%s, shipment),"
+    " invoice = coalesce(%s, invoice) WHERE order_id = %s"
+)
+_NOTICE_COLUMNS = (
+    "customer", "invoice", "level", "as_of", "due_on", "outstanding", "days_overdue", "position",
+)  # fmt: skip
+_TASK_COLUMNS = (
+    "customer", "task", "invoice", "level", "owner", "status", "opened_on", "updated_on",
+)  # fmt: skip
+_TASK_UPDATE = (
+    "UPDATE {} SET status = %s, owner = %s, note = %s, updated_on = %s"
+    " WHERE customer = %s AND task = %s"
+)
 
 
 @dataclass
@@ -50,17 +70,9 @@ class SalesOrders(ReadModel[OrderChanges]):
             e = item.event
             if isinstance(e, orders.OrderPlaced):
                 changes.placed.append(
-                    (
-                        e.originator_id,
-                        e.order,
-                        e.customer,
-                        e.currency,
-                        e.amount,
-                        "placed",
-                        e.placed_at,
-                        item.position,
-                    )
-                )
+                    (e.originator_id, e.order, e.customer, e.currency, e.amount, "placed",
+                     e.placed_at, item.position)
+                )  # fmt: skip
             elif isinstance(e, orders.OrderCreditDecided):
                 state = orders.STATE_OF_OUTCOME[CreditOutcome(e.outcome)].value
                 changes.updates.append((state, e.rule, None, None, e.originator_id))
@@ -74,25 +86,9 @@ class SalesOrders(ReadModel[OrderChanges]):
 
     def write(self, cursor: Cursor[Any], changes: OrderChanges, tables: Mapping[str, str]) -> None:
         """Insert placed orders, then apply the state changes in order."""
-        table = sql.Identifier(tables["sales_orders"])
-        if changes.placed:
-            cursor.executemany(
-                sql.SQL(
-                    "INSERT INTO {} (order_id, order_ref, customer, currency, amount, state,"
-                    " placed_at, position) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)"
-                    " ON CONFLICT DO NOTHING"
-                ).format(table),
-                changes.placed,
-            )
-        if changes.updates:
-            cursor.executemany(
-                sql.SQL(
-                    "UPDATE {} SET state = %s, rule = coalesce(%s, rule),"
-                    " shipment = coalesce(%s, shipment), invoice = coalesce(%s, invoice)"
-                    " WHERE order_id = %s"
-                ).format(table),
-                changes.updates,
-            )
+        table = tables["sales_orders"]
+        insert_rows(cursor, table, _ORDER_COLUMNS, changes.placed, conflict=_KEEP)
+        update_rows(cursor, _ORDER_UPDATE, table, changes.updates)
 
 
 @dataclass
@@ -120,30 +116,14 @@ class Collections(ReadModel[CollectionChanges]):
             e = item.event
             if isinstance(e, ev.DunningNoticeSent):
                 changes.notices.append(
-                    (
-                        e.customer,
-                        e.invoice,
-                        e.level,
-                        e.as_of,
-                        e.due_on,
-                        e.outstanding,
-                        e.days_overdue,
-                        item.position,
-                    )
-                )
+                    (e.customer, e.invoice, e.level, e.as_of, e.due_on, e.outstanding,
+                     e.days_overdue, item.position)
+                )  # fmt: skip
             elif isinstance(e, ev.CollectionTaskOpened):
                 changes.opened.append(
-                    (
-                        e.customer,
-                        e.task,
-                        e.invoice,
-                        e.level,
-                        e.owner,
-                        "open",
-                        e.opened_on,
-                        e.opened_on,
-                    )
-                )
+                    (e.customer, e.task, e.invoice, e.level, e.owner, "open", e.opened_on,
+                     e.opened_on)
+                )  # fmt: skip
             elif isinstance(e, ev.CollectionTaskUpdated):
                 changes.updates.append(
                     (e.status, e.owner, e.note, e.updated_on, e.customer, e.task)
@@ -154,33 +134,11 @@ class Collections(ReadModel[CollectionChanges]):
         self, cursor: Cursor[Any], changes: CollectionChanges, tables: Mapping[str, str]
     ) -> None:
         """Insert notices and tasks, then apply task updates in order."""
-        notices = sql.Identifier(tables["dunning_notices"])
-        tasks = sql.Identifier(tables["collection_tasks"])
-        if changes.notices:
-            cursor.executemany(
-                sql.SQL(
-                    "INSERT INTO {} (customer, invoice, level, as_of, due_on, outstanding,"
-                    " days_overdue, position) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)"
-                    " ON CONFLICT DO NOTHING"
-                ).format(notices),
-                changes.notices,
-            )
-        if changes.opened:
-            cursor.executemany(
-                sql.SQL(
-                    "INSERT INTO {} (customer, task, invoice, level, owner, status, opened_on,"
-                    " updated_on) VALUES (%s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING"
-                ).format(tasks),
-                changes.opened,
-            )
-        if changes.updates:
-            cursor.executemany(
-                sql.SQL(
-                    "UPDATE {} SET status = %s, owner = %s, note = %s, updated_on = %s"
-                    " WHERE customer = %s AND task = %s"
-                ).format(tasks),
-                changes.updates,
-            )
+        tasks = tables["collection_tasks"]
+        notices = tables["dunning_notices"]
+        insert_rows(cursor, notices, _NOTICE_COLUMNS, changes.notices, conflict=_KEEP)
+        insert_rows(cursor, tasks, _TASK_COLUMNS, changes.opened, conflict=_KEEP)
+        update_rows(cursor, _TASK_UPDATE, tasks, changes.updates)
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ from psycopg import Cursor, sql
 
 from ledger.domain.credit import events as ev
 from ledger.domain.credit.account import CreditAccount
-from projections.model import PositionedEvent, ReadModel
+from projections.model import PositionedEvent, ReadModel, copy_rows, insert_rows, update_rows
 from projections.receivable_steps import (
     to_units,
     write_balances,
@@ -34,6 +34,13 @@ from projections.receivable_steps import (
 ZERO = Decimal(0)
 TOTAL_KINDS = ("invoice", "payment", "credit_note", "write_off")
 SETTLED_KINDS = {"payment": "paid", "credit_note": "credited", "write_off": "written_off"}
+_ITEM_COLUMNS = (
+    "customer", "invoice", "order_ref", "shipment", "currency", "issued_on", "due_on", "amount",
+    "position",
+)  # fmt: skip
+_LINE_COLUMNS = (
+    "position", "line", "customer", "invoice", "kind", "amount", "occurred_on", "due_on",
+)  # fmt: skip
 
 
 def credit_topics(*classes: type[Any]) -> frozenset[str]:
@@ -177,49 +184,36 @@ class Receivables(ReadModel[ReceivableChanges]):
         self, cursor: Cursor[Any], changes: ReceivableChanges, tables: Mapping[str, str]
     ) -> None:
         """Insert accounts, items and lines; add the deltas to items and unapplied cash."""
-        t = {name: sql.Identifier(actual) for name, actual in tables.items()}
-        if changes.accounts:
-            cursor.executemany(
-                sql.SQL(
-                    "INSERT INTO {} (customer, currency, opened_position) VALUES (%s, %s, %s)"
-                    " ON CONFLICT (customer) DO NOTHING"
-                ).format(t["receivable_accounts"]),
-                changes.accounts,
-            )
-        if changes.items:
-            cursor.executemany(
-                sql.SQL(
-                    "INSERT INTO {} (customer, invoice, order_ref, shipment, currency, issued_on,"
-                    " due_on, amount, position) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)"
-                    " ON CONFLICT (customer, invoice) DO NOTHING"
-                ).format(t["receivable_items"]),
-                changes.items,
-            )
-        if changes.invoice_lines:
-            cursor.executemany(
-                sql.SQL(
-                    "INSERT INTO {} (customer, invoice, gtin, quantity, amount, issued_on)"
-                    " VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING"
-                ).format(t["receivable_invoice_lines"]),
-                changes.invoice_lines,
-            )
-        if changes.lines:
-            with cursor.copy(
-                sql.SQL(
-                    "COPY {} (position, line, customer, invoice, kind, amount, occurred_on,"
-                    " due_on) FROM STDIN"
-                ).format(t["receivable_lines"])
-            ) as copy:
-                for row in changes.lines:
-                    copy.write_row(row)
-        self._write_deltas(cursor, changes, t)
-        write_dues(cursor, changes.dues, t["receivable_dues"])
-        write_balances(cursor, changes.days, t["receivable_balances"])
-        write_overdue_lines(cursor, changes.overdue, t["receivable_overdue_lines"])
+        insert_rows(
+            cursor,
+            tables["receivable_accounts"],
+            ("customer", "currency", "opened_position"),
+            changes.accounts,
+            conflict="ON CONFLICT (customer) DO NOTHING",
+        )
+        insert_rows(
+            cursor,
+            tables["receivable_items"],
+            _ITEM_COLUMNS,
+            changes.items,
+            conflict="ON CONFLICT (customer, invoice) DO NOTHING",
+        )
+        insert_rows(
+            cursor,
+            tables["receivable_invoice_lines"],
+            ("customer", "invoice", "gtin", "quantity", "amount", "issued_on"),
+            changes.invoice_lines,
+            conflict="ON CONFLICT DO NOTHING",
+        )
+        copy_rows(cursor, tables["receivable_lines"], _LINE_COLUMNS, changes.lines)
+        self._write_deltas(cursor, changes, tables)
+        write_dues(cursor, changes.dues, tables["receivable_dues"])
+        write_balances(cursor, changes.days, tables["receivable_balances"])
+        write_overdue_lines(cursor, changes.overdue, tables["receivable_overdue_lines"])
 
     @staticmethod
     def _write_deltas(
-        cursor: Cursor[Any], changes: ReceivableChanges, t: Mapping[str, sql.Identifier]
+        cursor: Cursor[Any], changes: ReceivableChanges, tables: Mapping[str, str]
     ) -> None:
         if changes.settled:
             rows = [
@@ -233,7 +227,7 @@ class Receivables(ReadModel[ReceivableChanges]):
                     "%s::text[], %s::text[], %s::numeric[], %s::numeric[], %s::numeric[])"
                     " AS d(customer, invoice, paid, credited, written_off)"
                     " WHERE (i.customer, i.invoice) = (d.customer, d.invoice)"
-                ).format(t["receivable_items"]),
+                ).format(sql.Identifier(tables["receivable_items"])),
                 [list(column) for column in zip(*rows, strict=True)],
             )
         totals: dict[str, list[Decimal]] = defaultdict(lambda: [ZERO] * 5)
@@ -244,12 +238,10 @@ class Receivables(ReadModel[ReceivableChanges]):
                 totals[customer][index] += settled[kind]
         for customer, delta in changes.unapplied.items():
             totals[customer][4] += delta
-        if totals:
-            cursor.executemany(
-                sql.SQL(
-                    "UPDATE {} SET invoiced = invoiced + %s, paid = paid + %s,"
-                    " credited = credited + %s, written_off = written_off + %s,"
-                    " unapplied = unapplied + %s WHERE customer = %s"
-                ).format(t["receivable_accounts"]),
-                [(*deltas, customer) for customer, deltas in totals.items()],
-            )
+        update_rows(
+            cursor,
+            "UPDATE {} SET invoiced = invoiced + %s, paid = paid + %s, credited = credited + %s,"
+            " written_off = written_off + %s, unapplied = unapplied + %s WHERE customer = %s",
+            tables["receivable_accounts"],
+            [(*deltas, customer) for customer, deltas in totals.items()],
+        )
