@@ -99,7 +99,9 @@ class Catalogue(ReadModel[CatalogueChanges]):
             ("catalogue_products", _PRODUCT_COLUMNS, changes.products.values()),
             ("catalogue_parties", _PARTY_COLUMNS, changes.parties.values()),
         ):
-            insert_rows(cursor, tables[table], columns, list(rows), conflict=replacing(columns))
+            insert_rows(
+                cursor, tables[table], columns=columns, rows=list(rows), conflict=replacing(columns)
+            )
 
 
 def list_products(cursor: Cursor[Any], *, limit: int = 100, after_gtin: str = "") -> list[Any]:

@@ -9,35 +9,14 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, ClassVar
 
-from eventsourcing.utils import get_topic
 from psycopg import Cursor
 
 from ledger.domain import order as orders
 from ledger.domain.credit import events as ev
+from ledger.domain.credit.account import CreditAccount
 from ledger.domain.credit.rules import CreditOutcome
 from ledger.domain.order import SalesOrder
-from projections.model import PositionedEvent, ReadModel, insert_rows, update_rows
-from projections.receivables import credit_topics
-
-_KEEP = "ON CONFLICT DO NOTHING"
-"""A row already there is kept as it is."""
-_ORDER_COLUMNS = (
-    "order_id", "order_ref", "customer", "currency", "amount", "state", "placed_at", "position",
-)  # fmt: skip
-_ORDER_UPDATE = (
-    "UPDATE {} SET state = %s, rule = coalesce(%s, rule), shipment = coalesce(%s, shipment),"
-    " invoice = coalesce(%s, invoice) WHERE order_id = %s"
-)
-_NOTICE_COLUMNS = (
-    "customer", "invoice", "level", "as_of", "due_on", "outstanding", "days_overdue", "position",
-)  # fmt: skip
-_TASK_COLUMNS = (
-    "customer", "task", "invoice", "level", "owner", "status", "opened_on", "updated_on",
-)  # fmt: skip
-_TASK_UPDATE = (
-    "UPDATE {} SET status = %s, owner = %s, note = %s, updated_on = %s"
-    " WHERE customer = %s AND task = %s"
-)
+from projections.model import PositionedEvent, ReadModel, event_topics, insert_rows, update_rows
 
 
 @dataclass
@@ -48,20 +27,26 @@ class OrderChanges:
     updates: list[tuple[Any, ...]] = field(default_factory=list)
 
 
+_KEEP = "ON CONFLICT DO NOTHING"
+"""A row already there is kept as it is."""
+_ORDER_COLUMNS = (
+    "order_id", "order_ref", "customer", "currency", "amount", "state", "placed_at", "position",
+)  # fmt: skip
+_ORDER_UPDATE = (
+    "UPDATE {} SET state = %s, rule = coalesce(%s, rule), shipment = coalesce(%s, shipment),"
+    " invoice = coalesce(%s, invoice) WHERE order_id = %s"
+)
+
+
 class SalesOrders(ReadModel[OrderChanges]):
     """Every sales order with its amount, credit state and shipment."""
 
     name: ClassVar[str] = "sales_orders"
     tables: ClassVar[tuple[str, ...]] = ("sales_orders",)
-    topics: ClassVar[frozenset[str]] = frozenset(
-        {
-            get_topic(orders.OrderPlaced),
-            *(
-                get_topic(getattr(SalesOrder, cls.__name__))
-                for cls in (orders.OrderCreditDecided, orders.OrderInvoiced, orders.OrderCancelled)
-            ),
-        }
-    )
+    topics: ClassVar[frozenset[str]] = event_topics(
+        SalesOrder, orders.OrderPlaced, orders.OrderCreditDecided, orders.OrderInvoiced,
+        orders.OrderCancelled,
+    )  # fmt: skip
 
     def fold(self, events: Sequence[PositionedEvent]) -> OrderChanges:
         """Placed orders, and (id, state, rule, shipment, invoice) updates."""
@@ -87,8 +72,8 @@ class SalesOrders(ReadModel[OrderChanges]):
     def write(self, cursor: Cursor[Any], changes: OrderChanges, tables: Mapping[str, str]) -> None:
         """Insert placed orders, then apply the state changes in order."""
         table = tables["sales_orders"]
-        insert_rows(cursor, table, _ORDER_COLUMNS, changes.placed, conflict=_KEEP)
-        update_rows(cursor, _ORDER_UPDATE, table, changes.updates)
+        insert_rows(cursor, table, columns=_ORDER_COLUMNS, rows=changes.placed, conflict=_KEEP)
+        update_rows(cursor, table, statement=_ORDER_UPDATE, rows=changes.updates)
 
 
 @dataclass
@@ -100,13 +85,25 @@ class CollectionChanges:
     updates: list[tuple[Any, ...]] = field(default_factory=list)
 
 
+_NOTICE_COLUMNS = (
+    "customer", "invoice", "level", "as_of", "due_on", "outstanding", "days_overdue", "position",
+)  # fmt: skip
+_TASK_COLUMNS = (
+    "customer", "task", "invoice", "level", "owner", "status", "opened_on", "updated_on",
+)  # fmt: skip
+_TASK_UPDATE = (
+    "UPDATE {} SET status = %s, owner = %s, note = %s, updated_on = %s"
+    " WHERE customer = %s AND task = %s"
+)
+
+
 class Collections(ReadModel[CollectionChanges]):
     """Dunning notices sent and collection tasks, per customer."""
 
     name: ClassVar[str] = "collections"
     tables: ClassVar[tuple[str, ...]] = ("dunning_notices", "collection_tasks")
-    topics: ClassVar[frozenset[str]] = credit_topics(
-        ev.DunningNoticeSent, ev.CollectionTaskOpened, ev.CollectionTaskUpdated
+    topics: ClassVar[frozenset[str]] = event_topics(
+        CreditAccount, ev.DunningNoticeSent, ev.CollectionTaskOpened, ev.CollectionTaskUpdated
     )
 
     def fold(self, events: Sequence[PositionedEvent]) -> CollectionChanges:
@@ -136,9 +133,9 @@ class Collections(ReadModel[CollectionChanges]):
         """Insert notices and tasks, then apply task updates in order."""
         tasks = tables["collection_tasks"]
         notices = tables["dunning_notices"]
-        insert_rows(cursor, notices, _NOTICE_COLUMNS, changes.notices, conflict=_KEEP)
-        insert_rows(cursor, tasks, _TASK_COLUMNS, changes.opened, conflict=_KEEP)
-        update_rows(cursor, _TASK_UPDATE, tasks, changes.updates)
+        insert_rows(cursor, notices, columns=_NOTICE_COLUMNS, rows=changes.notices, conflict=_KEEP)
+        insert_rows(cursor, tasks, columns=_TASK_COLUMNS, rows=changes.opened, conflict=_KEEP)
+        update_rows(cursor, tasks, statement=_TASK_UPDATE, rows=changes.updates)
 
 
 @dataclass(frozen=True)

@@ -165,23 +165,23 @@ class LotTrace(ReadModel[TraceChanges]):
         copy_rows(
             cursor,
             tables["lot_trace_entries"],
-            _ENTRY_COLUMNS,
-            changes.entries,
+            columns=_ENTRY_COLUMNS,
+            rows=changes.entries,
             types=_ENTRY_TYPES,
         )
         add_counts(
             cursor,
             tables["lot_flows"],
-            {"lot_id": "uuid", "from_party": "text", "to_party": "text"},
-            ("quantity",),
-            [(*key, quantity) for key, quantity in changes.flows.items()],
+            keys={"lot_id": "uuid", "from_party": "text", "to_party": "text"},
+            counts=("quantity",),
+            rows=[(*key, quantity) for key, quantity in changes.flows.items()],
         )
         add_counts(
             cursor,
             tables["lot_consignees"],
-            {"lot_id": "uuid", "consignee": "text"},
-            _COUNTERS,
-            [(*key, *(counts[n] for n in _COUNTERS)) for key, counts in changes.consignees.items()],
+            keys={"lot_id": "uuid", "consignee": "text"},
+            counts=_COUNTERS,
+            rows=[(*key, *(c[n] for n in _COUNTERS)) for key, c in changes.consignees.items()],
         )
 
 

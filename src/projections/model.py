@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, ClassVar, Generic, TypeVar
 
+from eventsourcing.utils import get_topic
 from psycopg import Cursor, sql
 
 Changes = TypeVar("Changes")
@@ -54,6 +55,16 @@ class ReadModel(ABC, Generic[Changes]):
         """Apply ``changes`` to the tables named by ``tables`` (model name -> actual name)."""
 
 
+def event_topics(aggregate: type[Any], *events: type[Any]) -> frozenset[str]:
+    """The topics ``events`` of ``aggregate`` are stored under.
+
+    An event recorded by one of the aggregate's ``@event`` methods is stored as the
+    aggregate's own subclass of it (``Aggregate.<Event>``); the event creating the aggregate,
+    which it has no subclass of, under its own topic.
+    """
+    return frozenset(get_topic(getattr(aggregate, event.__name__, event)) for event in events)
+
+
 # Writing -------------------------------------------------------------------------------------
 # What every writer does with its tables, in one place: the statements differ only by the
 # table (live, or a rebuild's copy) and its columns.
@@ -64,9 +75,9 @@ Row = Sequence[Any]
 def insert_rows(
     cursor: Cursor[Any],
     table: str,
+    *,
     columns: Sequence[str],
     rows: Sequence[Row],
-    *,
     conflict: str | sql.Composable = "",
 ) -> None:
     """Insert ``rows`` (a value per column, in order) into ``table``, if there are any.
@@ -97,7 +108,7 @@ def replacing(columns: Sequence[str]) -> sql.Composed:
     )
 
 
-def update_rows(cursor: Cursor[Any], statement: str, table: str, rows: Sequence[Row]) -> None:
+def update_rows(cursor: Cursor[Any], table: str, *, statement: str, rows: Sequence[Row]) -> None:
     """Run ``statement`` (``{}`` standing for ``table``) once per row, in order, if any."""
     if rows:
         cursor.executemany(sql.SQL(statement).format(sql.Identifier(table)), rows)
@@ -106,9 +117,9 @@ def update_rows(cursor: Cursor[Any], statement: str, table: str, rows: Sequence[
 def copy_rows(
     cursor: Cursor[Any],
     table: str,
+    *,
     columns: Sequence[str],
     rows: Sequence[Row],
-    *,
     types: Sequence[str] = (),
 ) -> None:
     """Copy ``rows`` into ``table`` (the fastest way in for many rows), if there are any.
@@ -132,6 +143,7 @@ def copy_rows(
 def add_counts(
     cursor: Cursor[Any],
     table: str,
+    *,
     keys: Mapping[str, str],
     counts: Sequence[str],
     rows: Sequence[Row],

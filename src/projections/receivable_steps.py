@@ -161,7 +161,9 @@ def write_dues(cursor: Cursor[Any], dues: Mapping[tuple[str, date], int], table:
         opened = [(on, values[0]) for on, values in kept]
         for due_on, until_on, amounts in due_steps(opened, changes[customer], before=before):
             rows.append((customer, due_on, until_on, *amounts))
-    copy_rows(cursor, table, ("customer", "due_on", "until_on", "open", "running"), rows)
+    copy_rows(
+        cursor, table, columns=("customer", "due_on", "until_on", "open", "running"), rows=rows
+    )
 
 
 def write_balances(
@@ -177,11 +179,11 @@ def write_balances(
         for customer in sorted(days)
         for from_on, until_on, amounts in balance_steps(stored[customer], days[customer])
     ]
-    copy_rows(cursor, table, ("customer", "from_on", "until_on", *_TOTALS), rows)
+    copy_rows(cursor, table, columns=("customer", "from_on", "until_on", *_TOTALS), rows=rows)
 
 
 def write_overdue_lines(
     cursor: Cursor[Any], lines: Sequence[tuple[str, date, date, int]], table: str
 ) -> None:
     """Append the lines recorded after their due date."""
-    copy_rows(cursor, table, ("customer", "due_on", "occurred_on", "amount"), lines)
+    copy_rows(cursor, table, columns=("customer", "due_on", "occurred_on", "amount"), rows=lines)

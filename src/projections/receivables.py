@@ -18,12 +18,18 @@ from datetime import date
 from decimal import Decimal
 from typing import Any, ClassVar
 
-from eventsourcing.utils import get_topic
 from psycopg import Cursor, sql
 
 from ledger.domain.credit import events as ev
 from ledger.domain.credit.account import CreditAccount
-from projections.model import PositionedEvent, ReadModel, copy_rows, insert_rows, update_rows
+from projections.model import (
+    PositionedEvent,
+    ReadModel,
+    copy_rows,
+    event_topics,
+    insert_rows,
+    update_rows,
+)
 from projections.receivable_steps import (
     to_units,
     write_balances,
@@ -41,16 +47,6 @@ _ITEM_COLUMNS = (
 _LINE_COLUMNS = (
     "position", "line", "customer", "invoice", "kind", "amount", "occurred_on", "due_on",
 )  # fmt: skip
-
-
-def credit_topics(*classes: type[Any]) -> frozenset[str]:
-    """Stored topics of credit account events (``CreditAccountOpened`` under its own)."""
-    return frozenset(
-        get_topic(ev.CreditAccountOpened)
-        if cls is ev.CreditAccountOpened
-        else get_topic(getattr(CreditAccount, cls.__name__))
-        for cls in classes
-    )
 
 
 @dataclass
@@ -119,14 +115,10 @@ class Receivables(ReadModel[ReceivableChanges]):
     append_only: ClassVar[frozenset[str]] = frozenset(
         {"receivable_lines", "receivable_overdue_lines"}
     )
-    topics: ClassVar[frozenset[str]] = credit_topics(
-        ev.CreditAccountOpened,
-        ev.InvoiceRaised,
-        ev.PaymentReceived,
-        ev.CreditNoteIssued,
-        ev.UnappliedCashAllocated,
-        ev.WriteOffDecided,
-    )
+    topics: ClassVar[frozenset[str]] = event_topics(
+        CreditAccount, ev.CreditAccountOpened, ev.InvoiceRaised, ev.PaymentReceived,
+        ev.CreditNoteIssued, ev.UnappliedCashAllocated, ev.WriteOffDecided,
+    )  # fmt: skip
 
     def fold(self, events: Sequence[PositionedEvent]) -> ReceivableChanges:
         """Accounts, items, lines and deltas the events make."""
@@ -187,25 +179,25 @@ class Receivables(ReadModel[ReceivableChanges]):
         insert_rows(
             cursor,
             tables["receivable_accounts"],
-            ("customer", "currency", "opened_position"),
-            changes.accounts,
+            columns=("customer", "currency", "opened_position"),
+            rows=changes.accounts,
             conflict="ON CONFLICT (customer) DO NOTHING",
         )
         insert_rows(
             cursor,
             tables["receivable_items"],
-            _ITEM_COLUMNS,
-            changes.items,
+            columns=_ITEM_COLUMNS,
+            rows=changes.items,
             conflict="ON CONFLICT (customer, invoice) DO NOTHING",
         )
         insert_rows(
             cursor,
             tables["receivable_invoice_lines"],
-            ("customer", "invoice", "gtin", "quantity", "amount", "issued_on"),
-            changes.invoice_lines,
+            columns=("customer", "invoice", "gtin", "quantity", "amount", "issued_on"),
+            rows=changes.invoice_lines,
             conflict="ON CONFLICT DO NOTHING",
         )
-        copy_rows(cursor, tables["receivable_lines"], _LINE_COLUMNS, changes.lines)
+        copy_rows(cursor, tables["receivable_lines"], columns=_LINE_COLUMNS, rows=changes.lines)
         self._write_deltas(cursor, changes, tables)
         write_dues(cursor, changes.dues, tables["receivable_dues"])
         write_balances(cursor, changes.days, tables["receivable_balances"])
@@ -240,8 +232,11 @@ class Receivables(ReadModel[ReceivableChanges]):
             totals[customer][4] += delta
         update_rows(
             cursor,
-            "UPDATE {} SET invoiced = invoiced + %s, paid = paid + %s, credited = credited + %s,"
-            " written_off = written_off + %s, unapplied = unapplied + %s WHERE customer = %s",
             tables["receivable_accounts"],
-            [(*deltas, customer) for customer, deltas in totals.items()],
+            statement=(
+                "UPDATE {} SET invoiced = invoiced + %s, paid = paid + %s, credited = credited"
+                " + %s, written_off = written_off + %s, unapplied = unapplied + %s"
+                " WHERE customer = %s"
+            ),
+            rows=[(*deltas, customer) for customer, deltas in totals.items()],
         )

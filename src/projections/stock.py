@@ -15,13 +15,19 @@ from datetime import date, datetime
 from typing import Any, ClassVar
 from uuid import UUID
 
-from eventsourcing.utils import get_topic
 from psycopg import Cursor, sql
 
 from ledger.domain.lot import events as ev
 from ledger.domain.lot.aggregate import Lot
 from ledger.domain.values import StockStatus
-from projections.model import PositionedEvent, ReadModel, add_counts, copy_rows, insert_rows
+from projections.model import (
+    PositionedEvent,
+    ReadModel,
+    add_counts,
+    copy_rows,
+    event_topics,
+    insert_rows,
+)
 
 AVAILABLE = StockStatus.AVAILABLE.value
 QUARANTINE = StockStatus.QUARANTINE.value
@@ -157,8 +163,7 @@ def movement_lines(event: Any) -> Iterator[MovementLine]:
 
 def lot_topics(*classes: type[Any]) -> frozenset[str]:
     """Stored topics of lot events: ``Lot.<Event>`` for movements, its own for LotOpened."""
-    topics = {get_topic(getattr(Lot, cls.__name__)) for cls in classes}
-    return frozenset(topics | {get_topic(ev.LotOpened)})
+    return event_topics(Lot, ev.LotOpened, *classes)
 
 
 class Stock(ReadModel[StockChanges]):
@@ -208,33 +213,38 @@ class Stock(ReadModel[StockChanges]):
         insert_rows(
             cursor,
             tables["stock_lots"],
-            ("lot_id", "gtin", "lot_number", "expiry", "manufactured_on", "opened_position"),
-            list(changes.lots.values()),
+            columns=(
+                "lot_id",
+                "gtin",
+                "lot_number",
+                "expiry",
+                "manufactured_on",
+                "opened_position",
+            ),
+            rows=list(changes.lots.values()),
             conflict="ON CONFLICT (lot_id) DO NOTHING",
         )
         copy_rows(
             cursor,
             tables["stock_movements"],
-            _MOVEMENT_COLUMNS,
-            changes.movements,
+            columns=_MOVEMENT_COLUMNS,
+            rows=changes.movements,
             types=_MOVEMENT_TYPES,
         )
-        deltas = [(*key, delta) for key, delta in changes.balances.items() if delta]
+        touched = [key for key, delta in changes.balances.items() if delta]
+        deltas = [(*key, changes.balances[key]) for key in touched]
         balances = tables["stock_balances"]
-        add_counts(cursor, balances, _BALANCE_KEYS, ("quantity",), deltas)
-        if deltas:
+        add_counts(cursor, balances, keys=_BALANCE_KEYS, counts=("quantity",), rows=deltas)
+        if touched:
             # Drop the balances that reached zero among those touched (a scan of the whole
             # table per page would grow with it).
-            lots, locations, statuses, _quantities = (
-                list(column) for column in zip(*deltas, strict=True)
-            )
             cursor.execute(
                 sql.SQL(
                     "DELETE FROM {0} b USING unnest(%b::uuid[], %b::text[], %b::text[])"
                     " AS t(lot_id, location, status) WHERE b.quantity = 0"
                     " AND (b.lot_id, b.location, b.status) = (t.lot_id, t.location, t.status)"
                 ).format(sql.Identifier(balances)),
-                (lots, locations, statuses),
+                [list(column) for column in zip(*touched, strict=True)],
             )
 
 

@@ -6,11 +6,17 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from eventsourcing.utils import get_topic
 from psycopg import Cursor
 
 from ledger.domain.recall.aggregate import Recall, RecallInitiated, RecallStatus
-from projections.model import PositionedEvent, ReadModel, copy_rows, insert_rows, update_rows
+from projections.model import (
+    PositionedEvent,
+    ReadModel,
+    copy_rows,
+    event_topics,
+    insert_rows,
+    update_rows,
+)
 
 STEPS = (
     "ReportedToRegulator", "PlanSubmitted", "NoticeSent", "NoticeAcknowledged",
@@ -57,8 +63,8 @@ class Recalls(ReadModel[RecallChanges]):
     name: ClassVar[str] = "recalls"
     tables: ClassVar[tuple[str, ...]] = ("recall_recalls", "recall_steps")
     append_only: ClassVar[frozenset[str]] = frozenset({"recall_steps"})
-    topics: ClassVar[frozenset[str]] = frozenset(
-        {get_topic(RecallInitiated)} | {get_topic(getattr(Recall, step)) for step in STEPS}
+    topics: ClassVar[frozenset[str]] = event_topics(
+        Recall, RecallInitiated, *(getattr(Recall, step) for step in STEPS)
     )
 
     def fold(self, events: Sequence[PositionedEvent]) -> RecallChanges:
@@ -108,7 +114,13 @@ class Recalls(ReadModel[RecallChanges]):
     def write(self, cursor: Cursor[Any], changes: RecallChanges, tables: Mapping[str, str]) -> None:
         """Insert recalls and steps; apply the steps' updates in order."""
         recalls = tables["recall_recalls"]
-        insert_rows(cursor, recalls, _INITIATION_COLUMNS, changes.recalls)
-        copy_rows(cursor, tables["recall_steps"], _STEP_COLUMNS, changes.steps, types=_STEP_TYPES)
+        insert_rows(cursor, recalls, columns=_INITIATION_COLUMNS, rows=changes.recalls)
+        copy_rows(
+            cursor,
+            tables["recall_steps"],
+            columns=_STEP_COLUMNS,
+            rows=changes.steps,
+            types=_STEP_TYPES,
+        )
         for step, values in changes.updates:
-            update_rows(cursor, _UPDATES[step], recalls, [values])
+            update_rows(cursor, recalls, statement=_UPDATES[step], rows=[values])
