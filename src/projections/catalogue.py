@@ -11,7 +11,7 @@ from psycopg import Cursor, sql
 
 from ledger.domain.party import PartyRegistered
 from ledger.domain.product import ProductRegistered
-from projections.model import PositionedEvent, ReadModel
+from projections.model import PositionedEvent, ReadModel, insert_rows, replacing
 
 _PRODUCT_COLUMNS = (
     "product_id",
@@ -99,25 +99,9 @@ class Catalogue(ReadModel[CatalogueChanges]):
             ("catalogue_products", _PRODUCT_COLUMNS, changes.products.values()),
             ("catalogue_parties", _PARTY_COLUMNS, changes.parties.values()),
         ):
-            if rows:
-                cursor.executemany(_upsert(tables[table], columns), list(rows))
-
-
-def _upsert(table: str, columns: tuple[str, ...]) -> sql.Composed:
-    names = sql.SQL(", ").join(map(sql.Identifier, columns))
-    updates = sql.SQL(", ").join(
-        sql.SQL("{0} = EXCLUDED.{0}").format(sql.Identifier(c)) for c in columns[1:]
-    )
-    return sql.SQL(
-        "INSERT INTO {table} ({names}) VALUES ({values}) "
-        "ON CONFLICT ({key}) DO UPDATE SET {updates}"
-    ).format(
-        table=sql.Identifier(table),
-        names=names,
-        values=sql.SQL(", ").join(sql.Placeholder() * len(columns)),
-        key=sql.Identifier(columns[0]),
-        updates=updates,
-    )
+            insert_rows(
+                cursor, tables[table], columns=columns, rows=list(rows), conflict=replacing(columns)
+            )
 
 
 def list_products(cursor: Cursor[Any], *, limit: int = 100, after_gtin: str = "") -> list[Any]:

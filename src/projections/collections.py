@@ -9,15 +9,14 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, ClassVar
 
-from eventsourcing.utils import get_topic
-from psycopg import Cursor, sql
+from psycopg import Cursor
 
 from ledger.domain import order as orders
 from ledger.domain.credit import events as ev
+from ledger.domain.credit.account import CreditAccount
 from ledger.domain.credit.rules import CreditOutcome
 from ledger.domain.order import SalesOrder
-from projections.model import PositionedEvent, ReadModel
-from projections.receivables import credit_topics
+from projections.model import PositionedEvent, ReadModel, event_topics, insert_rows, update_rows
 
 
 @dataclass
@@ -28,20 +27,26 @@ class OrderChanges:
     updates: list[tuple[Any, ...]] = field(default_factory=list)
 
 
+_KEEP = "ON CONFLICT DO NOTHING"
+"""A row already there is kept as it is."""
+_ORDER_COLUMNS = (
+    "order_id", "order_ref", "customer", "currency", "amount", "state", "placed_at", "position",
+)  # fmt: skip
+_ORDER_UPDATE = (
+    "UPDATE {} SET state = %s, rule = coalesce(%s, rule), shipment = coalesce(%s, shipment),"
+    " invoice = coalesce(%s, invoice) WHERE order_id = %s"
+)
+
+
 class SalesOrders(ReadModel[OrderChanges]):
     """Every sales order with its amount, credit state and shipment."""
 
     name: ClassVar[str] = "sales_orders"
     tables: ClassVar[tuple[str, ...]] = ("sales_orders",)
-    topics: ClassVar[frozenset[str]] = frozenset(
-        {
-            get_topic(orders.OrderPlaced),
-            *(
-                get_topic(getattr(SalesOrder, cls.__name__))
-                for cls in (orders.OrderCreditDecided, orders.OrderInvoiced, orders.OrderCancelled)
-            ),
-        }
-    )
+    topics: ClassVar[frozenset[str]] = event_topics(
+        SalesOrder, orders.OrderPlaced, orders.OrderCreditDecided, orders.OrderInvoiced,
+        orders.OrderCancelled,
+    )  # fmt: skip
 
     def fold(self, events: Sequence[PositionedEvent]) -> OrderChanges:
         """Placed orders, and (id, state, rule, shipment, invoice) updates."""
@@ -50,17 +55,9 @@ class SalesOrders(ReadModel[OrderChanges]):
             e = item.event
             if isinstance(e, orders.OrderPlaced):
                 changes.placed.append(
-                    (
-                        e.originator_id,
-                        e.order,
-                        e.customer,
-                        e.currency,
-                        e.amount,
-                        "placed",
-                        e.placed_at,
-                        item.position,
-                    )
-                )
+                    (e.originator_id, e.order, e.customer, e.currency, e.amount, "placed",
+                     e.placed_at, item.position)
+                )  # fmt: skip
             elif isinstance(e, orders.OrderCreditDecided):
                 state = orders.STATE_OF_OUTCOME[CreditOutcome(e.outcome)].value
                 changes.updates.append((state, e.rule, None, None, e.originator_id))
@@ -74,25 +71,9 @@ class SalesOrders(ReadModel[OrderChanges]):
 
     def write(self, cursor: Cursor[Any], changes: OrderChanges, tables: Mapping[str, str]) -> None:
         """Insert placed orders, then apply the state changes in order."""
-        table = sql.Identifier(tables["sales_orders"])
-        if changes.placed:
-            cursor.executemany(
-                sql.SQL(
-                    "INSERT INTO {} (order_id, order_ref, customer, currency, amount, state,"
-                    " placed_at, position) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)"
-                    " ON CONFLICT DO NOTHING"
-                ).format(table),
-                changes.placed,
-            )
-        if changes.updates:
-            cursor.executemany(
-                sql.SQL(
-                    "UPDATE {} SET state = %s, rule = coalesce(%s, rule),"
-                    " shipment = coalesce(%s, shipment), invoice = coalesce(%s, invoice)"
-                    " WHERE order_id = %s"
-                ).format(table),
-                changes.updates,
-            )
+        table = tables["sales_orders"]
+        insert_rows(cursor, table, columns=_ORDER_COLUMNS, rows=changes.placed, conflict=_KEEP)
+        update_rows(cursor, table, statement=_ORDER_UPDATE, rows=changes.updates)
 
 
 @dataclass
@@ -104,13 +85,25 @@ class CollectionChanges:
     updates: list[tuple[Any, ...]] = field(default_factory=list)
 
 
+_NOTICE_COLUMNS = (
+    "customer", "invoice", "level", "as_of", "due_on", "outstanding", "days_overdue", "position",
+)  # fmt: skip
+_TASK_COLUMNS = (
+    "customer", "task", "invoice", "level", "owner", "status", "opened_on", "updated_on",
+)  # fmt: skip
+_TASK_UPDATE = (
+    "UPDATE {} SET status = %s, owner = %s, note = %s, updated_on = %s"
+    " WHERE customer = %s AND task = %s"
+)
+
+
 class Collections(ReadModel[CollectionChanges]):
     """Dunning notices sent and collection tasks, per customer."""
 
     name: ClassVar[str] = "collections"
     tables: ClassVar[tuple[str, ...]] = ("dunning_notices", "collection_tasks")
-    topics: ClassVar[frozenset[str]] = credit_topics(
-        ev.DunningNoticeSent, ev.CollectionTaskOpened, ev.CollectionTaskUpdated
+    topics: ClassVar[frozenset[str]] = event_topics(
+        CreditAccount, ev.DunningNoticeSent, ev.CollectionTaskOpened, ev.CollectionTaskUpdated
     )
 
     def fold(self, events: Sequence[PositionedEvent]) -> CollectionChanges:
@@ -120,30 +113,14 @@ class Collections(ReadModel[CollectionChanges]):
             e = item.event
             if isinstance(e, ev.DunningNoticeSent):
                 changes.notices.append(
-                    (
-                        e.customer,
-                        e.invoice,
-                        e.level,
-                        e.as_of,
-                        e.due_on,
-                        e.outstanding,
-                        e.days_overdue,
-                        item.position,
-                    )
-                )
+                    (e.customer, e.invoice, e.level, e.as_of, e.due_on, e.outstanding,
+                     e.days_overdue, item.position)
+                )  # fmt: skip
             elif isinstance(e, ev.CollectionTaskOpened):
                 changes.opened.append(
-                    (
-                        e.customer,
-                        e.task,
-                        e.invoice,
-                        e.level,
-                        e.owner,
-                        "open",
-                        e.opened_on,
-                        e.opened_on,
-                    )
-                )
+                    (e.customer, e.task, e.invoice, e.level, e.owner, "open", e.opened_on,
+                     e.opened_on)
+                )  # fmt: skip
             elif isinstance(e, ev.CollectionTaskUpdated):
                 changes.updates.append(
                     (e.status, e.owner, e.note, e.updated_on, e.customer, e.task)
@@ -154,33 +131,11 @@ class Collections(ReadModel[CollectionChanges]):
         self, cursor: Cursor[Any], changes: CollectionChanges, tables: Mapping[str, str]
     ) -> None:
         """Insert notices and tasks, then apply task updates in order."""
-        notices = sql.Identifier(tables["dunning_notices"])
-        tasks = sql.Identifier(tables["collection_tasks"])
-        if changes.notices:
-            cursor.executemany(
-                sql.SQL(
-                    "INSERT INTO {} (customer, invoice, level, as_of, due_on, outstanding,"
-                    " days_overdue, position) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)"
-                    " ON CONFLICT DO NOTHING"
-                ).format(notices),
-                changes.notices,
-            )
-        if changes.opened:
-            cursor.executemany(
-                sql.SQL(
-                    "INSERT INTO {} (customer, task, invoice, level, owner, status, opened_on,"
-                    " updated_on) VALUES (%s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING"
-                ).format(tasks),
-                changes.opened,
-            )
-        if changes.updates:
-            cursor.executemany(
-                sql.SQL(
-                    "UPDATE {} SET status = %s, owner = %s, note = %s, updated_on = %s"
-                    " WHERE customer = %s AND task = %s"
-                ).format(tasks),
-                changes.updates,
-            )
+        tasks = tables["collection_tasks"]
+        notices = tables["dunning_notices"]
+        insert_rows(cursor, notices, columns=_NOTICE_COLUMNS, rows=changes.notices, conflict=_KEEP)
+        insert_rows(cursor, tasks, columns=_TASK_COLUMNS, rows=changes.opened, conflict=_KEEP)
+        update_rows(cursor, tasks, statement=_TASK_UPDATE, rows=changes.updates)
 
 
 @dataclass(frozen=True)

@@ -16,10 +16,10 @@ from datetime import date, datetime
 from typing import Any, ClassVar
 from uuid import UUID
 
-from psycopg import Cursor, sql
+from psycopg import Cursor
 
 from ledger.domain.lot import events as ev
-from projections.model import PositionedEvent, ReadModel
+from projections.model import PositionedEvent, ReadModel, add_counts, copy_rows
 from projections.stock import StockLine, lot_topics
 
 OWN_STOCK = ""
@@ -121,6 +121,10 @@ def _entry_for(kind: type) -> Callable[[TraceChanges, Any], Entry]:
     return entry
 
 
+_ENTRY_COLUMNS = (
+    "position", "lot_id", "movement", "occurred_at", "recorded_at", "location", "party",
+    "counterparty", "quantity", "reference",
+)  # fmt: skip
 _ENTRY_TYPES = (
     "int8", "uuid", "text", "timestamptz", "timestamptz", "text", "text", "text", "int8", "text",
 )  # fmt: skip
@@ -158,52 +162,27 @@ class LotTrace(ReadModel[TraceChanges]):
 
     def write(self, cursor: Cursor[Any], changes: TraceChanges, tables: Mapping[str, str]) -> None:
         """Copy the entries in; add the deltas to flows and consignee counters."""
-        with cursor.copy(
-            sql.SQL(
-                "COPY {} (position, lot_id, movement, occurred_at, recorded_at, location,"
-                " party, counterparty, quantity, reference) FROM STDIN (FORMAT BINARY)"
-            ).format(sql.Identifier(tables["lot_trace_entries"]))
-        ) as copy:
-            # Binary COPY: times and ids go as they are held, without text formatting.
-            copy.set_types(_ENTRY_TYPES)
-            for row in changes.entries:
-                copy.write_row(row)
-        # One statement per table and page: the deltas go in as arrays.
-        if changes.flows:
-            keys = list(changes.flows)
-            cursor.execute(
-                sql.SQL(
-                    "INSERT INTO {} AS f (lot_id, from_party, to_party, quantity)"
-                    " SELECT * FROM unnest(%b::uuid[], %b::text[], %b::text[], %b::bigint[])"
-                    " ON CONFLICT (lot_id, from_party, to_party)"
-                    " DO UPDATE SET quantity = f.quantity + EXCLUDED.quantity"
-                ).format(sql.Identifier(tables["lot_flows"])),
-                (
-                    [k[0] for k in keys],
-                    [k[1] for k in keys],
-                    [k[2] for k in keys],
-                    [changes.flows[k] for k in keys],
-                ),
-            )
-        if changes.consignees:
-            holders = list(changes.consignees)
-            names = sql.SQL(", ").join(map(sql.Identifier, _COUNTERS))
-            adds = sql.SQL(", ").join(
-                sql.SQL("{0} = c.{0} + EXCLUDED.{0}").format(sql.Identifier(n)) for n in _COUNTERS
-            )
-            arrays = sql.SQL(", ").join(sql.SQL("%b::bigint[]") for _ in _COUNTERS)
-            cursor.execute(
-                sql.SQL(
-                    "INSERT INTO {} AS c (lot_id, consignee, {})"
-                    " SELECT * FROM unnest(%b::uuid[], %b::text[], {})"
-                    " ON CONFLICT (lot_id, consignee) DO UPDATE SET {}"
-                ).format(sql.Identifier(tables["lot_consignees"]), names, arrays, adds),
-                (
-                    [h[0] for h in holders],
-                    [h[1] for h in holders],
-                    *([changes.consignees[h][n] for h in holders] for n in _COUNTERS),
-                ),
-            )
+        copy_rows(
+            cursor,
+            tables["lot_trace_entries"],
+            columns=_ENTRY_COLUMNS,
+            rows=changes.entries,
+            types=_ENTRY_TYPES,
+        )
+        add_counts(
+            cursor,
+            tables["lot_flows"],
+            keys={"lot_id": "uuid", "from_party": "text", "to_party": "text"},
+            counts=("quantity",),
+            rows=[(*key, quantity) for key, quantity in changes.flows.items()],
+        )
+        add_counts(
+            cursor,
+            tables["lot_consignees"],
+            keys={"lot_id": "uuid", "consignee": "text"},
+            counts=_COUNTERS,
+            rows=[(*key, *(c[n] for n in _COUNTERS)) for key, c in changes.consignees.items()],
+        )
 
 
 @dataclass(frozen=True)

@@ -61,8 +61,28 @@ def open_items(
     return [OpenItem(*row) for row in rows]
 
 
+class AgedReceivables:
+    """Receivables (one customer's, or a group's) whose open amounts are aged in buckets,
+    with the sales of the DSO window: what their total open amount and DSO follow from."""
+
+    buckets: dict[str, Decimal]
+    sales_in_window: Decimal
+
+    @property
+    def open(self) -> Decimal:
+        """Open receivables: invoiced less paid, credited and written off."""
+        return sum(self.buckets.values(), ZERO)
+
+    @property
+    def dso(self) -> Decimal | None:
+        """Days sales outstanding (None without sales in the window)."""
+        if not self.sales_in_window:
+            return None
+        return (self.open / self.sales_in_window * DSO_WINDOW_DAYS).quantize(Decimal("0.1"))
+
+
 @dataclass(frozen=True)
-class CustomerReceivables:
+class CustomerReceivables(AgedReceivables):
     """One customer's receivables as of a date.
 
     Attributes:
@@ -82,18 +102,6 @@ class CustomerReceivables:
     written_off: Decimal
     unapplied: Decimal
     sales_in_window: Decimal
-
-    @property
-    def open(self) -> Decimal:
-        """Open receivables: invoiced less paid, credited and written off."""
-        return sum(self.buckets.values(), ZERO)
-
-    @property
-    def dso(self) -> Decimal | None:
-        """Days sales outstanding (None without sales in the window)."""
-        if not self.sales_in_window:
-            return None
-        return (self.open / self.sales_in_window * DSO_WINDOW_DAYS).quantize(Decimal("0.1"))
 
     @property
     def provision(self) -> Decimal:
@@ -256,7 +264,7 @@ def _customer(head: Sequence[Any], amounts: Sequence[Decimal]) -> CustomerReceiv
 
 
 @dataclass
-class Totals:
+class Totals(AgedReceivables):
     """Receivables added up for a group (a currency, a region): ageing, totals, DSO,
     provision."""
 
@@ -270,18 +278,6 @@ class Totals:
     written_off: Decimal = ZERO
     sales_in_window: Decimal = ZERO
     provision: Decimal = ZERO
-
-    @property
-    def open(self) -> Decimal:
-        """Open receivables of the group."""
-        return sum(self.buckets.values(), ZERO)
-
-    @property
-    def dso(self) -> Decimal | None:
-        """The group's DSO (None without sales in the window)."""
-        if not self.sales_in_window:
-            return None
-        return (self.open / self.sales_in_window * DSO_WINDOW_DAYS).quantize(Decimal("0.1"))
 
     def add(self, row: CustomerReceivables) -> None:
         """Add one customer's figures."""

@@ -26,11 +26,14 @@ from typing import Any
 
 from psycopg import Cursor, sql
 
+from projections.model import copy_rows
+
 AMOUNT_SCALE = 2
 """Decimal places of the stored integer amounts: every currency of ``CURRENCY_PLACES`` has
 as many or fewer, so each amount is a whole number of these units."""
 
 Step = tuple[date, date | None, tuple[int, ...]]
+_TOTALS = ("invoiced", "paid", "credited", "written_off")
 
 
 def to_units(amount: Decimal) -> int:
@@ -114,7 +117,7 @@ WHERE s.customer = d.customer AND s.{key} >= d.since
 
 def _stored_steps(
     cursor: Cursor[Any],
-    table: sql.Identifier,
+    table: str,
     since: Mapping[str, date],
     *,
     key: str,
@@ -123,7 +126,7 @@ def _stored_steps(
 ) -> dict[str, list[tuple[date, list[int]]]]:
     """Each customer's stored steps from the one found by ``before``; drops them (they are
     written again)."""
-    names = {"table": table, "key": sql.Identifier(key), "before": sql.SQL(before)}
+    names = {"table": sql.Identifier(table), "key": sql.Identifier(key), "before": sql.SQL(before)}
     query = sql.SQL(_STEPS_FROM).format(
         amounts=sql.SQL(", ").join(sql.Identifier("s", a) for a in amounts), **names
     )
@@ -138,7 +141,7 @@ def _stored_steps(
     return stored
 
 
-def write_dues(cursor: Cursor[Any], dues: Mapping[tuple[str, date], int], table: Any) -> None:
+def write_dues(cursor: Cursor[Any], dues: Mapping[tuple[str, date], int], table: str) -> None:
     """Add to what is open per customer and due date, and rewrite the running totals from
     each customer's earliest changed due date on."""
     changes: dict[str, dict[date, int]] = defaultdict(dict)
@@ -151,50 +154,36 @@ def write_dues(cursor: Cursor[Any], dues: Mapping[tuple[str, date], int], table:
     stored = _stored_steps(
         cursor, table, since, key="due_on", amounts=("open", "running"), before="<"
     )
-    with cursor.copy(
-        sql.SQL("COPY {} (customer, due_on, until_on, open, running) FROM STDIN").format(table)
-    ) as copy:
-        for customer in sorted(changes):
-            rows = stored[customer]
-            before = rows[0][1][1] - rows[0][1][0] if rows else 0
-            kept = [(on, values[0]) for on, values in rows]
-            for due_on, until_on, amounts in due_steps(kept, changes[customer], before=before):
-                copy.write_row((customer, due_on, until_on, *amounts))
+    rows = []
+    for customer in sorted(changes):
+        kept = stored[customer]
+        before = kept[0][1][1] - kept[0][1][0] if kept else 0
+        opened = [(on, values[0]) for on, values in kept]
+        for due_on, until_on, amounts in due_steps(opened, changes[customer], before=before):
+            rows.append((customer, due_on, until_on, *amounts))
+    copy_rows(
+        cursor, table, columns=("customer", "due_on", "until_on", "open", "running"), rows=rows
+    )
 
 
 def write_balances(
-    cursor: Cursor[Any], days: Mapping[str, Mapping[date, Sequence[int]]], table: Any
+    cursor: Cursor[Any], days: Mapping[str, Mapping[date, Sequence[int]]], table: str
 ) -> None:
     """Rewrite each customer's running-total steps from its earliest changed date on."""
     if not days:
         return
     since = {customer: min(changes) for customer, changes in days.items()}
-    stored = _stored_steps(
-        cursor,
-        table,
-        since,
-        key="from_on",
-        amounts=("invoiced", "paid", "credited", "written_off"),
-        before="<=",
-    )
-    with cursor.copy(
-        sql.SQL(
-            "COPY {} (customer, from_on, until_on, invoiced, paid, credited, written_off)"
-            " FROM STDIN"
-        ).format(table)
-    ) as copy:
-        for customer in sorted(days):
-            for from_on, until_on, amounts in balance_steps(stored[customer], days[customer]):
-                copy.write_row((customer, from_on, until_on, *amounts))
+    stored = _stored_steps(cursor, table, since, key="from_on", amounts=_TOTALS, before="<=")
+    rows = [
+        (customer, from_on, until_on, *amounts)
+        for customer in sorted(days)
+        for from_on, until_on, amounts in balance_steps(stored[customer], days[customer])
+    ]
+    copy_rows(cursor, table, columns=("customer", "from_on", "until_on", *_TOTALS), rows=rows)
 
 
 def write_overdue_lines(
-    cursor: Cursor[Any], lines: Sequence[tuple[str, date, date, int]], table: Any
+    cursor: Cursor[Any], lines: Sequence[tuple[str, date, date, int]], table: str
 ) -> None:
     """Append the lines recorded after their due date."""
-    if lines:
-        with cursor.copy(
-            sql.SQL("COPY {} (customer, due_on, occurred_on, amount) FROM STDIN").format(table)
-        ) as copy:
-            for row in lines:
-                copy.write_row(row)
+    copy_rows(cursor, table, columns=("customer", "due_on", "occurred_on", "amount"), rows=lines)

@@ -18,12 +18,18 @@ from datetime import date
 from decimal import Decimal
 from typing import Any, ClassVar
 
-from eventsourcing.utils import get_topic
 from psycopg import Cursor, sql
 
 from ledger.domain.credit import events as ev
 from ledger.domain.credit.account import CreditAccount
-from projections.model import PositionedEvent, ReadModel
+from projections.model import (
+    PositionedEvent,
+    ReadModel,
+    copy_rows,
+    event_topics,
+    insert_rows,
+    update_rows,
+)
 from projections.receivable_steps import (
     to_units,
     write_balances,
@@ -34,16 +40,13 @@ from projections.receivable_steps import (
 ZERO = Decimal(0)
 TOTAL_KINDS = ("invoice", "payment", "credit_note", "write_off")
 SETTLED_KINDS = {"payment": "paid", "credit_note": "credited", "write_off": "written_off"}
-
-
-def credit_topics(*classes: type[Any]) -> frozenset[str]:
-    """Stored topics of credit account events (``CreditAccountOpened`` under its own)."""
-    return frozenset(
-        get_topic(ev.CreditAccountOpened)
-        if cls is ev.CreditAccountOpened
-        else get_topic(getattr(CreditAccount, cls.__name__))
-        for cls in classes
-    )
+_ITEM_COLUMNS = (
+    "customer", "invoice", "order_ref", "shipment", "currency", "issued_on", "due_on", "amount",
+    "position",
+)  # fmt: skip
+_LINE_COLUMNS = (
+    "position", "line", "customer", "invoice", "kind", "amount", "occurred_on", "due_on",
+)  # fmt: skip
 
 
 @dataclass
@@ -112,14 +115,10 @@ class Receivables(ReadModel[ReceivableChanges]):
     append_only: ClassVar[frozenset[str]] = frozenset(
         {"receivable_lines", "receivable_overdue_lines"}
     )
-    topics: ClassVar[frozenset[str]] = credit_topics(
-        ev.CreditAccountOpened,
-        ev.InvoiceRaised,
-        ev.PaymentReceived,
-        ev.CreditNoteIssued,
-        ev.UnappliedCashAllocated,
-        ev.WriteOffDecided,
-    )
+    topics: ClassVar[frozenset[str]] = event_topics(
+        CreditAccount, ev.CreditAccountOpened, ev.InvoiceRaised, ev.PaymentReceived,
+        ev.CreditNoteIssued, ev.UnappliedCashAllocated, ev.WriteOffDecided,
+    )  # fmt: skip
 
     def fold(self, events: Sequence[PositionedEvent]) -> ReceivableChanges:
         """Accounts, items, lines and deltas the events make."""
@@ -177,49 +176,36 @@ class Receivables(ReadModel[ReceivableChanges]):
         self, cursor: Cursor[Any], changes: ReceivableChanges, tables: Mapping[str, str]
     ) -> None:
         """Insert accounts, items and lines; add the deltas to items and unapplied cash."""
-        t = {name: sql.Identifier(actual) for name, actual in tables.items()}
-        if changes.accounts:
-            cursor.executemany(
-                sql.SQL(
-                    "INSERT INTO {} (customer, currency, opened_position) VALUES (%s, %s, %s)"
-                    " ON CONFLICT (customer) DO NOTHING"
-                ).format(t["receivable_accounts"]),
-                changes.accounts,
-            )
-        if changes.items:
-            cursor.executemany(
-                sql.SQL(
-                    "INSERT INTO {} (customer, invoice, order_ref, shipment, currency, issued_on,"
-                    " due_on, amount, position) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)"
-                    " ON CONFLICT (customer, invoice) DO NOTHING"
-                ).format(t["receivable_items"]),
-                changes.items,
-            )
-        if changes.invoice_lines:
-            cursor.executemany(
-                sql.SQL(
-                    "INSERT INTO {} (customer, invoice, gtin, quantity, amount, issued_on)"
-                    " VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING"
-                ).format(t["receivable_invoice_lines"]),
-                changes.invoice_lines,
-            )
-        if changes.lines:
-            with cursor.copy(
-                sql.SQL(
-                    "COPY {} (position, line, customer, invoice, kind, amount, occurred_on,"
-                    " due_on) FROM STDIN"
-                ).format(t["receivable_lines"])
-            ) as copy:
-                for row in changes.lines:
-                    copy.write_row(row)
-        self._write_deltas(cursor, changes, t)
-        write_dues(cursor, changes.dues, t["receivable_dues"])
-        write_balances(cursor, changes.days, t["receivable_balances"])
-        write_overdue_lines(cursor, changes.overdue, t["receivable_overdue_lines"])
+        insert_rows(
+            cursor,
+            tables["receivable_accounts"],
+            columns=("customer", "currency", "opened_position"),
+            rows=changes.accounts,
+            conflict="ON CONFLICT (customer) DO NOTHING",
+        )
+        insert_rows(
+            cursor,
+            tables["receivable_items"],
+            columns=_ITEM_COLUMNS,
+            rows=changes.items,
+            conflict="ON CONFLICT (customer, invoice) DO NOTHING",
+        )
+        insert_rows(
+            cursor,
+            tables["receivable_invoice_lines"],
+            columns=("customer", "invoice", "gtin", "quantity", "amount", "issued_on"),
+            rows=changes.invoice_lines,
+            conflict="ON CONFLICT DO NOTHING",
+        )
+        copy_rows(cursor, tables["receivable_lines"], columns=_LINE_COLUMNS, rows=changes.lines)
+        self._write_deltas(cursor, changes, tables)
+        write_dues(cursor, changes.dues, tables["receivable_dues"])
+        write_balances(cursor, changes.days, tables["receivable_balances"])
+        write_overdue_lines(cursor, changes.overdue, tables["receivable_overdue_lines"])
 
     @staticmethod
     def _write_deltas(
-        cursor: Cursor[Any], changes: ReceivableChanges, t: Mapping[str, sql.Identifier]
+        cursor: Cursor[Any], changes: ReceivableChanges, tables: Mapping[str, str]
     ) -> None:
         if changes.settled:
             rows = [
@@ -233,7 +219,7 @@ class Receivables(ReadModel[ReceivableChanges]):
                     "%s::text[], %s::text[], %s::numeric[], %s::numeric[], %s::numeric[])"
                     " AS d(customer, invoice, paid, credited, written_off)"
                     " WHERE (i.customer, i.invoice) = (d.customer, d.invoice)"
-                ).format(t["receivable_items"]),
+                ).format(sql.Identifier(tables["receivable_items"])),
                 [list(column) for column in zip(*rows, strict=True)],
             )
         totals: dict[str, list[Decimal]] = defaultdict(lambda: [ZERO] * 5)
@@ -244,12 +230,13 @@ class Receivables(ReadModel[ReceivableChanges]):
                 totals[customer][index] += settled[kind]
         for customer, delta in changes.unapplied.items():
             totals[customer][4] += delta
-        if totals:
-            cursor.executemany(
-                sql.SQL(
-                    "UPDATE {} SET invoiced = invoiced + %s, paid = paid + %s,"
-                    " credited = credited + %s, written_off = written_off + %s,"
-                    " unapplied = unapplied + %s WHERE customer = %s"
-                ).format(t["receivable_accounts"]),
-                [(*deltas, customer) for customer, deltas in totals.items()],
-            )
+        update_rows(
+            cursor,
+            tables["receivable_accounts"],
+            statement=(
+                "UPDATE {} SET invoiced = invoiced + %s, paid = paid + %s, credited = credited"
+                " + %s, written_off = written_off + %s, unapplied = unapplied + %s"
+                " WHERE customer = %s"
+            ),
+            rows=[(*deltas, customer) for customer, deltas in totals.items()],
+        )

@@ -16,10 +16,18 @@ from psycopg import sql
 
 from ledger.store.database import Database
 from projections.model import PositionedEvent, ReadModel
+from projections.tables import (
+    REBUILD_SUFFIX,
+    Statement,
+    build_indexes,
+    create_like,
+    defer_indexes,
+    named,
+    swap,
+)
 
 Decode = Callable[[StoredEvent], Any]
 _log = logging.getLogger("ledger.projections")
-REBUILD_SUFFIX = "__rebuild"
 
 _ENSURE = "INSERT INTO ledger_projection_positions (projection) VALUES (%s) ON CONFLICT DO NOTHING"
 _LOCK_POSITION = "SELECT position FROM ledger_projection_positions WHERE projection = %s FOR UPDATE"
@@ -44,14 +52,6 @@ _REPLAYED = (
     " VALUES (%s, %s, %s, %s, %s)"
 )
 _HEAD = "SELECT coalesce(max(notification_id), 0) FROM ledger_events"
-_INDEXES = (
-    "SELECT ic.relname, i.indisunique, pg_get_indexdef(i.indexrelid), c.conname,"
-    " pg_get_constraintdef(c.oid)"
-    " FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid"
-    " LEFT JOIN pg_constraint c ON c.conindid = i.indexrelid AND c.conrelid = i.indrelid"
-    " WHERE i.indrelid = to_regclass(quote_ident(%s)) ORDER BY ic.relname"
-)
-_BUILD_MEMORY = "SET maintenance_work_mem = '256MB'"
 
 
 @dataclass(frozen=True)
@@ -208,17 +208,17 @@ class Projections:
         with self.database.connect(autocommit=True) as conn:
             self._ensure_rows(conn)
             for table, copy in fresh.items():
-                conn.execute(_sql("DROP TABLE IF EXISTS {}", copy))
-                conn.execute(_sql("CREATE TABLE {} (LIKE {} INCLUDING ALL)", copy, table))
+                conn.execute(named("DROP TABLE IF EXISTS {}", copy))
+                create_like(conn, sql.Identifier(copy), sql.Identifier(table))
             head = int(_scalar(conn, _HEAD))
             # The bulk, without blocking the live model.
-            position = self._load(conn, model, fresh, head, progress)
+            position = self._load(conn, model, fresh, until=head, progress=progress)
             with conn.transaction():  # the switch: stop the follower, catch up, swap
                 _scalar(conn, _LOCK_POSITION, (name,))
                 while (folded := self._fold_into(conn, model, fresh, position)) is not None:
                     position = folded
                 for table, copy in fresh.items():
-                    _swap(conn, table, copy)
+                    swap(conn, table, copy)
                 conn.execute(_SET_POSITION, (position, name))
         return position
 
@@ -247,27 +247,23 @@ class Projections:
             else:
                 assert to_position is not None
                 until = min(to_position, head)
-            conn.execute(_sql("CREATE SCHEMA {}", schema))
+            conn.execute(named("CREATE SCHEMA {}", schema))
             try:
                 # The replay's tables come first; the events are read from the ledger's.
-                conn.execute(_sql("SET search_path TO {}, {}", schema, self.database.schema))
+                conn.execute(named("SET search_path TO {}, {}", schema, self.database.schema))
                 conn.execute(_REPLAY_TABLE)
                 for model in models:
                     for table in model.tables:
                         source = sql.Identifier(self.database.schema, table)
-                        conn.execute(
-                            sql.SQL("CREATE TABLE {} (LIKE {} INCLUDING ALL)").format(
-                                sql.Identifier(schema, table), source
-                            )
-                        )
+                        create_like(conn, sql.Identifier(schema, table), source)
                     step = (
                         (lambda at, end, n=model.name: progress(n, at, end)) if progress else None
                     )
                     tables = {table: table for table in model.tables}
-                    position = self._load(conn, model, tables, until, step)
+                    position = self._load(conn, model, tables, until=until, progress=step)
                     conn.execute(_REPLAYED, (model.name, position, to_position, as_of, head))
             except BaseException:
-                conn.execute(_sql("DROP SCHEMA IF EXISTS {} CASCADE", schema))
+                conn.execute(named("DROP SCHEMA IF EXISTS {} CASCADE", schema))
                 raise
         return Replay(schema=schema, models=tuple(names), position=until, head=head)
 
@@ -276,14 +272,15 @@ class Projections:
         conn: psycopg.Connection[Any],
         model: ReadModel[Any],
         tables: Mapping[str, str],
+        *,
         until: int,
         progress: Callable[[int, int], None] | None,
     ) -> int:
         """Fold positions ``1..until`` into freshly created, empty ``tables``; return the last
         position folded. Indexes the writer does not need are built once, at the end."""
-        deferred: list[sql.SQL | sql.Composed] = []
+        deferred: list[Statement] = []
         for table, actual in tables.items():
-            deferred += _defer_indexes(conn, actual, keep_unique=table not in model.append_only)
+            deferred += defer_indexes(conn, actual, keep_unique=table not in model.append_only)
         position = 0
         while position < until:
             with conn.transaction():
@@ -293,11 +290,7 @@ class Projections:
                 position = folded or until
             if progress:
                 progress(position, until)
-        # One sorted build per index is far cheaper than keeping it up to date row by row.
-        conn.execute(_BUILD_MEMORY)
-        for statement in deferred:
-            conn.execute(statement)
-        conn.execute("RESET maintenance_work_mem")
+        build_indexes(conn, deferred)
         return position
 
     def _fold_page(
@@ -357,47 +350,9 @@ class Projections:
         return int(row[0]) if row else 0
 
 
-def _defer_indexes(
-    conn: psycopg.Connection[Any], table: str, *, keep_unique: bool
-) -> list[sql.SQL | sql.Composed]:
-    """Drop the fresh ``table``'s indexes that loading does not need; return what rebuilds
-    them. Unique ones stay where the writer relies on them (``ON CONFLICT``)."""
-    rows = conn.execute(_INDEXES, (table,)).fetchall()
-    rebuild: list[sql.SQL | sql.Composed] = []
-    for index, unique, definition, constraint, constraint_definition in rows:
-        if unique and keep_unique:
-            continue
-        if constraint is not None:
-            conn.execute(_sql("ALTER TABLE {} DROP CONSTRAINT {}", table, constraint))
-            rebuild.append(
-                _sql("ALTER TABLE {} ADD CONSTRAINT {} ", table, constraint)
-                + sql.SQL(constraint_definition)
-            )
-        else:
-            conn.execute(_sql("DROP INDEX {}", index))
-            rebuild.append(sql.SQL(definition))
-    return rebuild
-
-
 def _closed(conn: psycopg.Connection[Any] | None) -> None:
     if conn is not None:
         conn.close()
-
-
-def _swap(conn: psycopg.Connection[Any], table: str, copy: str) -> None:
-    conn.execute(_sql("DROP TABLE {}", table))
-    conn.execute(_sql("ALTER TABLE {} RENAME TO {}", copy, table))
-    indexes = conn.execute(
-        "SELECT indexname FROM pg_indexes WHERE schemaname = current_schema()"
-        " AND tablename = %s AND indexname LIKE %s",
-        (table, f"%{REBUILD_SUFFIX}%"),
-    ).fetchall()
-    for (index,) in indexes:
-        conn.execute(_sql("ALTER INDEX {} RENAME TO {}", index, index.replace(REBUILD_SUFFIX, "")))
-
-
-def _sql(template: str, *names: str) -> sql.Composed:
-    return sql.SQL(template).format(*map(sql.Identifier, names))
 
 
 def _scalar(conn: psycopg.Connection[Any], query: str, params: tuple[Any, ...] = ()) -> Any:

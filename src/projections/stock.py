@@ -15,24 +15,34 @@ from datetime import date, datetime
 from typing import Any, ClassVar
 from uuid import UUID
 
-from eventsourcing.utils import get_topic
 from psycopg import Cursor, sql
 
 from ledger.domain.lot import events as ev
 from ledger.domain.lot.aggregate import Lot
 from ledger.domain.values import StockStatus
-from projections.model import PositionedEvent, ReadModel
+from projections.model import (
+    PositionedEvent,
+    ReadModel,
+    add_counts,
+    copy_rows,
+    event_topics,
+    insert_rows,
+)
 
 AVAILABLE = StockStatus.AVAILABLE.value
 QUARANTINE = StockStatus.QUARANTINE.value
 HOLD = StockStatus.HOLD.value
 IN_TRANSIT = "in_transit"
 
-# Binary COPY: times and ids are written as they are held, without text formatting.
+_MOVEMENT_COLUMNS = (
+    "position", "line", "lot_id", "location", "status", "delta", "movement", "reference",
+    "occurred_at", "recorded_at",
+)  # fmt: skip
 _MOVEMENT_TYPES = (
     "int8", "int2", "uuid", "text", "text", "int8", "text", "text", "timestamptz", "timestamptz",
 )  # fmt: skip
 MovementLine = tuple[UUID, str, str, int, str | None]  # lot, location, status, delta, ref
+_BALANCE_KEYS = {"lot_id": "uuid", "location": "text", "status": "text"}
 
 
 @dataclass
@@ -153,8 +163,7 @@ def movement_lines(event: Any) -> Iterator[MovementLine]:
 
 def lot_topics(*classes: type[Any]) -> frozenset[str]:
     """Stored topics of lot events: ``Lot.<Event>`` for movements, its own for LotOpened."""
-    topics = {get_topic(getattr(Lot, cls.__name__)) for cls in classes}
-    return frozenset(topics | {get_topic(ev.LotOpened)})
+    return event_topics(Lot, ev.LotOpened, *classes)
 
 
 class Stock(ReadModel[StockChanges]):
@@ -201,49 +210,41 @@ class Stock(ReadModel[StockChanges]):
 
     def write(self, cursor: Cursor[Any], changes: StockChanges, tables: Mapping[str, str]) -> None:
         """Insert lots and movement lines, add the deltas to the balances."""
-        if changes.lots:
-            cursor.executemany(
-                sql.SQL(
-                    "INSERT INTO {} (lot_id, gtin, lot_number, expiry, manufactured_on,"
-                    " opened_position) VALUES (%s, %s, %s, %s, %s, %s)"
-                    " ON CONFLICT (lot_id) DO NOTHING"
-                ).format(sql.Identifier(tables["stock_lots"])),
-                list(changes.lots.values()),
-            )
-        if changes.movements:
-            with cursor.copy(
-                sql.SQL(
-                    "COPY {} (position, line, lot_id, location, status, delta, movement,"
-                    " reference, occurred_at, recorded_at) FROM STDIN (FORMAT BINARY)"
-                ).format(sql.Identifier(tables["stock_movements"]))
-            ) as copy:
-                copy.set_types(_MOVEMENT_TYPES)
-                for row in changes.movements:
-                    copy.write_row(row)
-        deltas = [(*key, delta) for key, delta in changes.balances.items() if delta]
-        if deltas:
-            lots, locations, statuses, quantities = (
-                list(column) for column in zip(*deltas, strict=True)
-            )
-            balances = sql.Identifier(tables["stock_balances"])
-            # One statement for the page: add the deltas, then drop the balances that reached
-            # zero among those touched (a scan of the whole table per page would grow with it).
-            cursor.execute(
-                sql.SQL(
-                    "INSERT INTO {0} AS b (lot_id, location, status, quantity)"
-                    " SELECT * FROM unnest(%b::uuid[], %b::text[], %b::text[], %b::bigint[])"
-                    " ON CONFLICT (lot_id, location, status)"
-                    " DO UPDATE SET quantity = b.quantity + EXCLUDED.quantity"
-                ).format(balances),
-                (lots, locations, statuses, quantities),
-            )
+        insert_rows(
+            cursor,
+            tables["stock_lots"],
+            columns=(
+                "lot_id",
+                "gtin",
+                "lot_number",
+                "expiry",
+                "manufactured_on",
+                "opened_position",
+            ),
+            rows=list(changes.lots.values()),
+            conflict="ON CONFLICT (lot_id) DO NOTHING",
+        )
+        copy_rows(
+            cursor,
+            tables["stock_movements"],
+            columns=_MOVEMENT_COLUMNS,
+            rows=changes.movements,
+            types=_MOVEMENT_TYPES,
+        )
+        touched = [key for key, delta in changes.balances.items() if delta]
+        deltas = [(*key, changes.balances[key]) for key in touched]
+        balances = tables["stock_balances"]
+        add_counts(cursor, balances, keys=_BALANCE_KEYS, counts=("quantity",), rows=deltas)
+        if touched:
+            # Drop the balances that reached zero among those touched (a scan of the whole
+            # table per page would grow with it).
             cursor.execute(
                 sql.SQL(
                     "DELETE FROM {0} b USING unnest(%b::uuid[], %b::text[], %b::text[])"
                     " AS t(lot_id, location, status) WHERE b.quantity = 0"
                     " AND (b.lot_id, b.location, b.status) = (t.lot_id, t.location, t.status)"
-                ).format(balances),
-                (lots, locations, statuses),
+                ).format(sql.Identifier(balances)),
+                [list(column) for column in zip(*touched, strict=True)],
             )
 
 
