@@ -8,7 +8,7 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate, event
 
 from ledger.domain.errors import InvalidValue
-from ledger.domain.values import PartyRole, party_id
+from ledger.domain.values import PartyRole, parse_text, party_id
 
 DISTRIBUTOR_GRADES = ("A", "B", "C", "D")
 
@@ -51,8 +51,7 @@ class Party(Aggregate):
         code = code.strip()
         if not code or not code.replace("-", "").replace("_", "").isalnum():
             raise InvalidValue("code", "letters, digits, '-' and '_' only, not empty")
-        if not name.strip():
-            raise InvalidValue("name", "must not be empty")
+        name = parse_text("name", name)
         if not recall_contact.strip():
             raise InvalidValue("recall_contact", "a party needs a contact for recall notices")
         if role in (PartyRole.DISTRIBUTOR, PartyRole.SUB_DISTRIBUTOR):
@@ -65,7 +64,7 @@ class Party(Aggregate):
             PartyRegistered,
             id=party_id(code),
             code=code,
-            name=name.strip(),
+            name=name,
             role=role,
             region=region.strip(),
             grade=grade,

@@ -74,8 +74,7 @@ def receive_payment(
     payment = _new_reference(self, "payment", payment)
     if parse_currency(currency) != self.currency:
         raise CurrencyMismatch(self.customer, self.currency, currency)
-    cash = parse_amount("amount", amount, self.currency)
-    shares = _allocations(self, payment, cash, allocations)
+    cash, shares, unapplied = _share_out(self, payment, amount, allocations)
     self._record_payment(
         customer=self.customer,
         payment=payment,
@@ -83,7 +82,7 @@ def receive_payment(
         currency=self.currency,
         received_on=received_on,
         allocations=shares,
-        unapplied=cash - allocated(shares),
+        unapplied=unapplied,
         actor=actor,
     )
 
@@ -100,15 +99,14 @@ def issue_credit_note(
 ) -> None:
     """Credit the customer: to the named invoices or oldest first; the rest on account."""
     credit_note = _new_reference(self, "credit_note", credit_note)
-    credit = parse_amount("amount", amount, self.currency)
-    shares = _allocations(self, credit_note, credit, allocations)
+    credit, shares, unapplied = _share_out(self, credit_note, amount, allocations)
     self._record_credit_note(
         customer=self.customer,
         credit_note=credit_note,
         amount=credit,
         issued_on=issued_on,
         allocations=shares,
-        unapplied=credit - allocated(shares),
+        unapplied=unapplied,
         reason=parse_text("reason", reason),
         actor=actor,
     )
@@ -192,6 +190,15 @@ def decide_write_off(
 def allocated(allocations: Iterable[Allocation]) -> Decimal:
     """The amount the allocations add up to."""
     return sum((share["amount"] for share in allocations), ZERO)
+
+
+def _share_out(
+    account: CreditState, reference: str, amount: Decimal, named: Mapping[str, Decimal] | None
+) -> tuple[Decimal, list[Allocation], Decimal]:
+    """A payment's or credit note's amount, its allocations, and the rest kept on account."""
+    cash = parse_amount("amount", amount, account.currency)
+    shares = _allocations(account, reference, cash, named)
+    return cash, shares, cash - allocated(shares)
 
 
 def _allocations(

@@ -284,11 +284,10 @@ class Recall(Aggregate):
 
     def end(self, *, occurred_at: datetime, calendar: WorkingCalendar) -> None:
         """End the recall's actions; the close-out report is due within the rules' days."""
-        if self.status is not RecallStatus.OPEN:
-            raise RecallNotOpen(self.number, self.status.value, "end it")
+        self._require_status("end it", RecallStatus.OPEN)
         at = parse_time("occurred_at", occurred_at)
-        self._record_end(occurred_at=at, close_out_by=close_out_deadline(self.jurisdiction, at,
-                                                                          calendar))  # fmt: skip
+        due = close_out_deadline(self.jurisdiction, at, calendar)
+        self._record_end(occurred_at=at, close_out_by=due)
 
     @event("RecallEnded")
     def _record_end(self, *, occurred_at: datetime, close_out_by: date) -> None:
@@ -303,8 +302,7 @@ class Recall(Aggregate):
             outstanding: every consignee of the impact list with the recalled units still
                 believed on hand or in transit to it (0 when none).
         """
-        if self.status is not RecallStatus.ENDED:
-            raise RecallNotOpen(self.number, self.status.value, "close it (end it first)")
+        self._require_status("close it (end it first)", RecallStatus.ENDED)
         unresolved = sorted(
             party
             for party, units in outstanding.items()
@@ -327,7 +325,10 @@ class Recall(Aggregate):
         self.closed_at = occurred_at
 
     def _require_not_closed(self, step: str) -> None:
-        if self.status is RecallStatus.CLOSED:
+        self._require_status(step, RecallStatus.OPEN, RecallStatus.ENDED)
+
+    def _require_status(self, step: str, *allowed: RecallStatus) -> None:
+        if self.status not in allowed:
             raise RecallNotOpen(self.number, self.status.value, step)
 
     def _date_based(self) -> bool:
