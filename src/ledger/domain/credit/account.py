@@ -42,8 +42,10 @@ class CreditAccount(CreditState, Aggregate):
     are ``ledger.domain.credit:CreditAccount.<Event>`` (``CreditAccountOpened`` under its
     own class)."""
 
-    # Commands. Each is a function of the account in its part's module, bound here: written
-    # out of the class, it still calls the recording methods below with their types checked.
+    # Commands: each is a function ``(self: CreditAccount, ...)`` in its part's module, bound
+    # here. A mixin's method could not take ``CreditAccount`` as its self type (mypy refuses a
+    # self type that is not a supertype of its class), so its calls of the recording methods
+    # below would go unchecked.
 
     change_profile = profile.change_profile
     change_limit = profile.change_limit

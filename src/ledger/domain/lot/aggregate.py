@@ -57,8 +57,10 @@ class Lot(LotState, Aggregate):
     (``LotOpened`` under its own class).
     """
 
-    # Commands. Each is a function of the lot in its part's module, bound here: written out
-    # of the class, it still calls the recording methods below with their types checked.
+    # Commands: each is a function ``(self: Lot, ...)`` in its part's module, bound here. A
+    # mixin's method could not take ``Lot`` as its self type (mypy refuses a self type that
+    # is not a supertype of its class), so its calls of the recording methods below would go
+    # unchecked.
 
     receive = warehouse.receive
     put_away = warehouse.put_away
