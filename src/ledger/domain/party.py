@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-from uuid import UUID
-
 from eventsourcing.domain import Aggregate, event
 
 from ledger.domain.errors import InvalidValue
@@ -30,11 +27,6 @@ class PartyRegistered(Aggregate.Created):
 
 class Party(Aggregate):
     """A manufacturer, supplier, distributor, sub-distributor, hospital or 3PL."""
-
-    @staticmethod
-    def create_id(code: str, **_: Any) -> UUID:
-        """Parties are found by code, so the id is derived from it."""
-        return party_id(code)
 
     @classmethod
     def register(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from decimal import Decimal
 from typing import Any
-from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
@@ -50,11 +49,6 @@ class ProductRegistered(Aggregate.Created):
 
 class Product(Aggregate):
     """A regulated device type, as registered by its manufacturer."""
-
-    @staticmethod
-    def create_id(gtin: str, **_: Any) -> UUID:
-        """Products are found by GTIN, so the id is derived from it."""
-        return product_id(Gtin(gtin))
 
     @classmethod
     def register(

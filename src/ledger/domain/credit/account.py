@@ -85,11 +85,6 @@ class CreditAccount(CreditState, Aggregate):
     LimitChangeProposed = ev.LimitChangeProposed
     LimitChangeDecided = ev.LimitChangeDecided
 
-    @staticmethod
-    def create_id(customer: str, **_: Any) -> UUID:
-        """Accounts are found by customer code, so the id is derived from it."""
-        return credit_account_id(customer)
-
     @classmethod
     def open(
         cls,

@@ -16,8 +16,6 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
-from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
@@ -101,11 +99,6 @@ class Lot(LotState, Aggregate):
     ReturnReceived = ReturnReceived
     UseReported = UseReported
     SalesReported = SalesReported
-
-    @staticmethod
-    def create_id(gtin: str, lot_number: str, **_: Any) -> UUID:
-        """Lots are found by GTIN and lot number, so the id is derived from them."""
-        return lot_id(Gtin(gtin), lot_number)
 
     @classmethod
     def open(

@@ -80,11 +80,6 @@ class RecallInitiated(Aggregate.Created):
 class Recall(Aggregate):
     """One recall, identified by its number."""
 
-    @staticmethod
-    def create_id(number: str, **_: Any) -> UUID:
-        """The recall's id from its number."""
-        return recall_id(number)
-
     @classmethod
     def initiate(
         cls,
@@ -101,9 +96,12 @@ class Recall(Aggregate):
         """Open a recall; its deadlines follow from the jurisdiction's rules and the level."""
         at = parse_time("initiated_at", initiated_at)
         due = deadlines(jurisdiction, level, at, calendar)
+        number = parse_text("number", number)
+        # _create with the id given skips the library's generic argument handling.
         return cls._create(
             RecallInitiated,
-            number=parse_text("number", number),
+            id=recall_id(number),
+            number=number,
             level=level,
             reason=parse_text("reason", reason),
             jurisdiction=jurisdiction,
