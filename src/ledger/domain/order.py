@@ -123,11 +123,6 @@ class SalesOrder(Aggregate):
     OrderInvoiced = OrderInvoiced
     OrderCancelled = OrderCancelled
 
-    @staticmethod
-    def create_id(order: str, **_: Any) -> UUID:
-        """Orders are found by number, so the id is derived from it."""
-        return order_id(order)
-
     @classmethod
     def place(
         cls,

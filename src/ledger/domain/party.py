@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-from uuid import UUID
-
 from eventsourcing.domain import Aggregate, event
 
 from ledger.domain.errors import InvalidValue
-from ledger.domain.values import PartyRole, party_id
+from ledger.domain.values import PartyRole, parse_text, party_id
 
 DISTRIBUTOR_GRADES = ("A", "B", "C", "D")
 
@@ -31,11 +28,6 @@ class PartyRegistered(Aggregate.Created):
 class Party(Aggregate):
     """A manufacturer, supplier, distributor, sub-distributor, hospital or 3PL."""
 
-    @staticmethod
-    def create_id(code: str, **_: Any) -> UUID:
-        """Parties are found by code, so the id is derived from it."""
-        return party_id(code)
-
     @classmethod
     def register(
         cls,
@@ -51,8 +43,7 @@ class Party(Aggregate):
         code = code.strip()
         if not code or not code.replace("-", "").replace("_", "").isalnum():
             raise InvalidValue("code", "letters, digits, '-' and '_' only, not empty")
-        if not name.strip():
-            raise InvalidValue("name", "must not be empty")
+        name = parse_text("name", name)
         if not recall_contact.strip():
             raise InvalidValue("recall_contact", "a party needs a contact for recall notices")
         if role in (PartyRole.DISTRIBUTOR, PartyRole.SUB_DISTRIBUTOR):
@@ -65,7 +56,7 @@ class Party(Aggregate):
             PartyRegistered,
             id=party_id(code),
             code=code,
-            name=name.strip(),
+            name=name,
             role=role,
             region=region.strip(),
             grade=grade,

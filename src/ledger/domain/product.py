@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from decimal import Decimal
 from typing import Any
-from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
 from ledger.domain.errors import InvalidValue
-from ledger.domain.values import Gtin, RiskClass, product_id
+from ledger.domain.values import Gtin, RiskClass, parse_text, product_id
 
 UDI_ISSUING_AGENCIES = ("GS1", "MA", "AHM")
 """China's UDI issuing agencies: GS1 China, the MA code (ZIIOT) and AHM (Alibaba Health)."""
@@ -51,11 +50,6 @@ class ProductRegistered(Aggregate.Created):
 class Product(Aggregate):
     """A regulated device type, as registered by its manufacturer."""
 
-    @staticmethod
-    def create_id(gtin: str, **_: Any) -> UUID:
-        """Products are found by GTIN, so the id is derived from it."""
-        return product_id(Gtin(gtin))
-
     @classmethod
     def register(
         cls,
@@ -74,12 +68,9 @@ class Product(Aggregate):
         """Check the product's facts and record its registration."""
         if issuing_agency not in UDI_ISSUING_AGENCIES:
             raise InvalidValue("issuing_agency", f"one of {', '.join(UDI_ISSUING_AGENCIES)}")
-        if not name.strip():
-            raise InvalidValue("name", "must not be empty")
-        if not registration_certificate.strip():
-            raise InvalidValue("registration_certificate", "must not be empty")
-        if not unit_of_use.strip():
-            raise InvalidValue("unit_of_use", "must not be empty")
+        name = parse_text("name", name)
+        registration_certificate = parse_text("registration_certificate", registration_certificate)
+        unit_of_use = parse_text("unit_of_use", unit_of_use)
         if not 6 <= company_prefix_length <= 12:
             raise InvalidValue("company_prefix_length", "a GS1 company prefix has 6 to 12 digits")
         if (
@@ -93,12 +84,12 @@ class Product(Aggregate):
             ProductRegistered,
             id=product_id(gtin),
             gtin=gtin.value,
-            name=name.strip(),
-            registration_certificate=registration_certificate.strip(),
+            name=name,
+            registration_certificate=registration_certificate,
             risk_class=risk_class,
             storage_min_celsius=storage_min_celsius,
             storage_max_celsius=storage_max_celsius,
-            unit_of_use=unit_of_use.strip(),
+            unit_of_use=unit_of_use,
             serialised=serialised,
             company_prefix_length=company_prefix_length,
             issuing_agency=issuing_agency,

@@ -1,225 +1,125 @@
-"""A credit account's collection side: the dunning sweep, collection tasks, the risk
-scorecard and the limit changes the policy proposes."""
+"""A credit account's collection side: the dunning sweep, collection tasks, and the limit
+changes the policy proposes from the scorecard.
+
+These are commands of ``CreditAccount``, written out of its class and bound in it
+(``CreditAccount.sweep`` is ``sweep`` here): each decides, then records through one of the
+account's ``_record_*`` methods.
+"""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
-from decimal import Decimal
-from typing import Any
+from datetime import date
+from typing import TYPE_CHECKING
 
-from eventsourcing.domain import event
-
-from ledger.domain.credit import events as ev
 from ledger.domain.credit.errors import NothingPending
 from ledger.domain.credit.rules import COLLECTION_FROM_DAYS, level_rank, level_reached
-from ledger.domain.credit.score import Scorecard, ScoreInputs, propose_limit, score
-from ledger.domain.credit.state import CreditState
+from ledger.domain.credit.score import Scorecard, propose_limit
 from ledger.domain.errors import InvalidValue
 from ledger.domain.values import parse_text
 
+if TYPE_CHECKING:
+    from ledger.domain.credit.account import CreditAccount
+
 TASK_STATUSES = ("open", "in_progress", "promised", "escalated", "closed")
-OVERDUE_HISTORY_DAYS = 365
 
 
-class CreditCollection(CreditState):
-    """Chasing what a customer owes, and judging how it pays."""
-
-    DunningNoticeSent = ev.DunningNoticeSent
-    CollectionTaskOpened = ev.CollectionTaskOpened
-    CollectionTaskUpdated = ev.CollectionTaskUpdated
-    LimitChangeProposed = ev.LimitChangeProposed
-    LimitChangeDecided = ev.LimitChangeDecided
-    CreditLimitChanged = ev.CreditLimitChanged
-
-    def sweep(self, as_of: date) -> list[tuple[str, str]]:
-        """Send, per open invoice, the highest dunning level reached on ``as_of`` unless that
-        level (or a higher one) was sent before; from 30 days overdue also open a collection
-        task. Returns the (invoice, level) notices sent; a second sweep sends none."""
-        sent = []
-        for inv in sorted(self.invoices.values(), key=lambda i: (i.due_on, i.invoice)):
-            owed = inv.outstanding_on(as_of)
-            reached = level_reached(inv.due_on, as_of)
-            if owed <= 0 or inv.issued_on > as_of or reached is None:
-                continue
-            level, days = reached
-            earlier = [lvl for (invoice, lvl) in self.notices if invoice == inv.invoice]
-            if any(level_rank(lvl) >= level_rank(level) for lvl in earlier):
-                continue
-            self._record_notice(
+def sweep(self: CreditAccount, as_of: date) -> list[tuple[str, str]]:
+    """Send, per open invoice, the highest dunning level reached on ``as_of`` unless that
+    level (or a higher one) was sent before; from 30 days overdue also open a collection
+    task. Returns the (invoice, level) notices sent; a second sweep sends none."""
+    sent = []
+    for inv in sorted(self.invoices.values(), key=lambda i: (i.due_on, i.invoice)):
+        owed = inv.outstanding_on(as_of)
+        reached = level_reached(inv.due_on, as_of)
+        if owed <= 0 or inv.issued_on > as_of or reached is None:
+            continue
+        level, days = reached
+        earlier = [lvl for (invoice, lvl) in self.notices if invoice == inv.invoice]
+        if any(level_rank(lvl) >= level_rank(level) for lvl in earlier):
+            continue
+        self._record_notice(
+            customer=self.customer,
+            invoice=inv.invoice,
+            level=level,
+            as_of=as_of,
+            due_on=inv.due_on,
+            outstanding=owed,
+            days_overdue=(as_of - inv.due_on).days,
+        )
+        if days >= COLLECTION_FROM_DAYS:
+            self._record_task_opened(
                 customer=self.customer,
+                task=f"{inv.invoice}/{level}",
                 invoice=inv.invoice,
                 level=level,
-                as_of=as_of,
-                due_on=inv.due_on,
-                outstanding=owed,
-                days_overdue=(as_of - inv.due_on).days,
+                owner=self.collector,
+                opened_on=as_of,
             )
-            if days >= COLLECTION_FROM_DAYS:
-                self._record_task_opened(
-                    customer=self.customer,
-                    task=f"{inv.invoice}/{level}",
-                    invoice=inv.invoice,
-                    level=level,
-                    owner=self.collector,
-                    opened_on=as_of,
-                )
-            sent.append((inv.invoice, level))
-        return sent
+        sent.append((inv.invoice, level))
+    return sent
 
-    @event(ev.DunningNoticeSent)
-    def _record_notice(
-        self,
-        *,
-        customer: str,
-        invoice: str,
-        level: str,
-        as_of: date,
-        due_on: date,
-        outstanding: Decimal,
-        days_overdue: int,
-    ) -> None:
-        self.notices[(invoice, level)] = as_of
 
-    @event(ev.CollectionTaskOpened)
-    def _record_task_opened(
-        self,
-        *,
-        customer: str,
-        task: str,
-        invoice: str,
-        level: str,
-        owner: str,
-        opened_on: date,
-    ) -> None:
-        self.tasks[task] = {"invoice": invoice, "level": level, "owner": owner, "status": "open"}
+def update_collection_task(
+    self: CreditAccount,
+    *,
+    task: str,
+    status: str,
+    updated_on: date,
+    actor: str,
+    owner: str | None = None,
+    note: str = "",
+) -> None:
+    """Move a collection task on: a new status, and a new owner when given."""
+    current = self.tasks.get(task)
+    if current is None or current["status"] == "closed":
+        raise NothingPending(self.customer, "collection task", task)
+    if status not in TASK_STATUSES:
+        raise InvalidValue("status", f"one of {', '.join(TASK_STATUSES)}")
+    self._record_task_update(
+        customer=self.customer,
+        task=task,
+        status=status,
+        owner=parse_text("owner", owner or current["owner"]),
+        note=note.strip(),
+        updated_on=updated_on,
+        actor=parse_text("actor", actor),
+    )
 
-    def update_collection_task(
-        self,
-        *,
-        task: str,
-        status: str,
-        updated_on: date,
-        actor: str,
-        owner: str | None = None,
-        note: str = "",
-    ) -> None:
-        """Move a collection task on: a new status, and a new owner when given."""
-        current = self.tasks.get(task)
-        if current is None or current["status"] == "closed":
-            raise NothingPending(self.customer, "collection task", task)
-        if status not in TASK_STATUSES:
-            raise InvalidValue("status", f"one of {', '.join(TASK_STATUSES)}")
-        self._record_task_update(
-            customer=self.customer,
-            task=task,
-            status=status,
-            owner=parse_text("owner", owner or current["owner"]),
-            note=note.strip(),
-            updated_on=updated_on,
-            actor=parse_text("actor", actor),
+
+def propose_limit_change(self: CreditAccount, *, proposal: str, as_of: date) -> Scorecard:
+    """Score the account and record the policy's proposal, if it proposes a change."""
+    proposal = parse_text("proposal", proposal)
+    if proposal in self.proposals or proposal in self.references:
+        return self.scorecard(as_of)
+    card = self.scorecard(as_of)
+    change = propose_limit(card, limit=self.limit, on_time_ratio=self.on_time_ratio())
+    if change is not None and change[0] != self.limit:
+        factors = [
+            {"name": f.name, "value": f.value, "weight": f.weight, "points": f.points}
+            for f in card.factors
+        ]
+        self._record_proposal(
+            proposal=proposal,
+            current=self.limit,
+            proposed=change[0],
+            score=card.score,
+            factors=factors,
+            reason=change[1],
+            as_of=as_of,
         )
+    return card
 
-    @event(ev.CollectionTaskUpdated)
-    def _record_task_update(
-        self,
-        *,
-        customer: str,
-        task: str,
-        status: str,
-        owner: str,
-        note: str,
-        updated_on: date,
-        actor: str,
-    ) -> None:
-        self.tasks[task] = {**self.tasks[task], "status": status, "owner": owner}
 
-    # Scorecard and limits --------------------------------------------------------------
-
-    def scorecard(self, as_of: date) -> Scorecard:
-        """The account's risk score on ``as_of``, factor by factor."""
-        since = as_of - timedelta(days=OVERDUE_HISTORY_DAYS)
-        late_notices = sum(
-            1
-            for (_invoice, level), on in self.notices.items()
-            if since < on <= as_of
-            and level.startswith("overdue-")
-            and int(level.removeprefix("overdue-")) >= 30
+def decide_limit_change(
+    self: CreditAccount, *, proposal: str, accept: bool, actor: str, reason: str
+) -> None:
+    """Finance accepts (the limit changes) or rejects a proposed limit change."""
+    proposed = self.proposals.get(proposal)
+    if proposed is None:
+        raise NothingPending(self.customer, "limit proposal", proposal)
+    actor, reason = parse_text("actor", actor), parse_text("reason", reason)
+    self._record_proposal_decision(proposal=proposal, accepted=accept, actor=actor, reason=reason)
+    if accept:
+        self._record_limit(
+            previous=self.limit, limit=proposed, proposal=proposal, actor=actor, reason=reason
         )
-        utilisation = None
-        if self.limit > 0:
-            utilisation = (self.exposure / self.limit).quantize(Decimal("0.01"))
-        return score(
-            ScoreInputs(
-                grade=self.grade,
-                on_time_ratio=self.on_time_ratio(),
-                dso=self.dso(as_of),
-                dso_before=self.dso(as_of - timedelta(days=90)),
-                utilisation=utilisation,
-                overdue_notices=late_notices,
-                terms_days=self.terms_days,
-            )
-        )
-
-    def propose_limit_change(self, *, proposal: str, as_of: date) -> Scorecard:
-        """Score the account and record the policy's proposal, if it proposes a change."""
-        proposal = parse_text("proposal", proposal)
-        if proposal in self.proposals or proposal in self.references:
-            return self.scorecard(as_of)
-        card = self.scorecard(as_of)
-        change = propose_limit(card, limit=self.limit, on_time_ratio=self.on_time_ratio())
-        if change is not None and change[0] != self.limit:
-            factors = [
-                {"name": f.name, "value": f.value, "weight": f.weight, "points": f.points}
-                for f in card.factors
-            ]
-            self._record_proposal(
-                proposal=proposal,
-                current=self.limit,
-                proposed=change[0],
-                score=card.score,
-                factors=factors,
-                reason=change[1],
-                as_of=as_of,
-            )
-        return card
-
-    @event(ev.LimitChangeProposed)
-    def _record_proposal(
-        self,
-        *,
-        proposal: str,
-        current: Decimal,
-        proposed: Decimal,
-        score: int,
-        factors: list[dict[str, Any]],
-        reason: str,
-        as_of: date,
-    ) -> None:
-        self.proposals[proposal] = proposed
-
-    def decide_limit_change(self, *, proposal: str, accept: bool, actor: str, reason: str) -> None:
-        """Finance accepts (the limit changes) or rejects a proposed limit change."""
-        proposed = self.proposals.get(proposal)
-        if proposed is None:
-            raise NothingPending(self.customer, "limit proposal", proposal)
-        actor, reason = parse_text("actor", actor), parse_text("reason", reason)
-        self._record_proposal_decision(
-            proposal=proposal, accepted=accept, actor=actor, reason=reason
-        )
-        if accept:
-            self._record_limit(
-                previous=self.limit, limit=proposed, proposal=proposal, actor=actor, reason=reason
-            )
-
-    @event(ev.LimitChangeDecided)
-    def _record_proposal_decision(
-        self, *, proposal: str, accepted: bool, actor: str, reason: str
-    ) -> None:
-        del self.proposals[proposal]
-        self.references.add(proposal)
-
-    @event(ev.CreditLimitChanged)
-    def _record_limit(
-        self, *, previous: Decimal, limit: Decimal, proposal: str | None, actor: str, reason: str
-    ) -> None:
-        self.limit = limit

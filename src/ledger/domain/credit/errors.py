@@ -10,102 +10,91 @@ from ledger.domain.errors import LedgerError
 class UnknownCreditAccount(LedgerError):
     """Raised when a command names a customer that has no credit account."""
 
-    def __init__(self, customer: str) -> None:
-        super().__init__(f"customer {customer!r} has no credit account")
-        self.customer = customer
+    customer: str
+    message = "customer {customer!r} has no credit account"
 
 
 class UnknownOrder(LedgerError):
     """Raised when a command names a sales order that was never placed."""
 
-    def __init__(self, order: str) -> None:
-        super().__init__(f"no sales order {order!r} has been placed")
-        self.order = order
+    order: str
+    message = "no sales order {order!r} has been placed"
 
 
 class UnknownInvoice(LedgerError):
     """Raised when a payment, credit note or write-off names an invoice the customer lacks."""
 
-    def __init__(self, customer: str, invoice: str) -> None:
-        super().__init__(f"customer {customer} has no invoice {invoice!r}")
-        self.customer = customer
-        self.invoice = invoice
+    customer: str
+    invoice: str
+    message = "customer {customer} has no invoice {invoice!r}"
 
 
 class CurrencyMismatch(LedgerError):
     """Raised when an order or payment is in another currency than the customer's account."""
 
-    def __init__(self, customer: str, expected: str, given: str) -> None:
-        super().__init__(f"customer {customer} books in {expected}, not {given}")
-        self.customer = customer
-        self.expected = expected
-        self.given = given
+    customer: str
+    expected: str
+    given: str
+    message = "customer {customer} books in {expected}, not {given}"
 
 
 class OrderNotInState(LedgerError):
     """Raised when an order is asked to do what its state does not allow (ship a held one…)."""
 
-    def __init__(self, order: str, state: str, action: str) -> None:
-        super().__init__(f"order {order} is {state}; it cannot be {action}")
-        self.order = order
-        self.state = state
-        self.action = action
+    order: str
+    state: str
+    action: str
+    message = "order {order} is {state}; it cannot be {action}"
 
 
 class ShipmentDiffersFromOrder(LedgerError):
     """Raised when a shipment's units of a product differ from what the order asks for."""
 
-    def __init__(self, order: str, gtin: str, ordered: int, shipped: int) -> None:
-        super().__init__(f"order {order}: {ordered} units of {gtin} ordered, {shipped} shipped")
-        self.order = order
-        self.gtin = gtin
-        self.ordered = ordered
-        self.shipped = shipped
+    order: str
+    gtin: str
+    ordered: int
+    shipped: int
+    message = "order {order}: {ordered} units of {gtin} ordered, {shipped} shipped"
 
 
 class OverAllocation(LedgerError):
     """Raised when a payment, credit note or write-off exceeds what an invoice still owes."""
 
-    def __init__(self, invoice: str, requested: Decimal, outstanding: Decimal) -> None:
-        super().__init__(f"invoice {invoice}: {requested} allocated, only {outstanding} open")
-        self.invoice = invoice
-        self.requested = requested
-        self.outstanding = outstanding
+    invoice: str
+    requested: Decimal
+    outstanding: Decimal
+    message = "invoice {invoice}: {requested} allocated, only {outstanding} open"
 
 
 class AllocationExceedsPayment(LedgerError):
     """Raised when a payment's allocations add up to more than the payment (or the cash)."""
 
-    def __init__(self, reference: str, amount: Decimal, allocated: Decimal) -> None:
-        super().__init__(f"{reference}: {allocated} allocated out of {amount}")
-        self.reference = reference
-        self.amount = amount
-        self.allocated = allocated
+    reference: str
+    amount: Decimal
+    allocated: Decimal
+    message = "{reference}: {allocated} allocated out of {amount}"
 
 
 class ReferenceAlreadyBooked(LedgerError):
     """Raised when a payment, credit note, write-off or invoice number is booked twice."""
 
-    def __init__(self, customer: str, reference: str) -> None:
-        super().__init__(f"customer {customer}: {reference!r} is already booked")
-        self.customer = customer
-        self.reference = reference
+    customer: str
+    reference: str
+    message = "customer {customer}: {reference!r} is already booked"
 
 
 class NothingPending(LedgerError):
     """Raised when an approval names a write-off, task or proposal that is not open."""
 
-    def __init__(self, customer: str, kind: str, reference: str) -> None:
-        super().__init__(f"customer {customer}: no open {kind} {reference!r}")
-        self.customer = customer
-        self.kind = kind
-        self.reference = reference
+    customer: str
+    kind: str
+    reference: str
+    message = "customer {customer}: no open {kind} {reference!r}"
 
 
 class SameApprover(LedgerError):
     """Raised when the one who asked for a write-off tries to approve it too (four eyes)."""
 
-    def __init__(self, reference: str, actor: str) -> None:
-        super().__init__(f"{reference} was requested by {actor}; another key must approve it")
-        self.reference = reference
-        self.actor = actor
+    reference: str
+    actor: str
+    message = "{reference} was requested by {actor}; another key must approve it"

@@ -1,13 +1,25 @@
-"""What a ``CreditAccount`` knows, and the figures it answers from that knowledge."""
+"""What a ``CreditAccount`` knows, the figures it answers from that knowledge, and the steps
+its events take on it."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from ledger.domain.credit.receivables import InvoiceBalance, ageing, days_sales_outstanding
+from ledger.domain.credit.events import Allocation
+from ledger.domain.credit.receivables import (
+    InvoiceBalance,
+    ageing,
+    days_sales_outstanding,
+    overdue,
+)
+from ledger.domain.credit.rules import CreditFigures
+from ledger.domain.credit.score import Scorecard, ScoreInputs, score
 from ledger.domain.money import ZERO
+
+OVERDUE_HISTORY_DAYS = 365
+"""How far back the scorecard counts late dunning notices."""
 
 
 class CreditState:
@@ -53,6 +65,8 @@ class CreditState:
         self.tasks: dict[str, dict[str, Any]] = {}
         self.proposals: dict[str, Decimal] = {}
 
+    # Queries -----------------------------------------------------------------------------
+
     @property
     def open_receivables(self) -> Decimal:
         """Invoiced and not yet paid, credited or written off."""
@@ -88,3 +102,64 @@ class CreditState:
             return None
         prompt = sum(1 for inv in settled if inv.settled_on and inv.settled_on <= inv.due_on)
         return (Decimal(prompt) / len(settled)).quantize(Decimal("0.01"))
+
+    def figures(
+        self, order_amount: Decimal, on: date, *, excluding: str | None = None
+    ) -> CreditFigures:
+        """The figures a credit check for an order of ``order_amount`` looks at on ``on``."""
+        owed, oldest = overdue(self.invoices.values(), on)
+        return CreditFigures(
+            grade=self.grade,
+            limit=self.limit,
+            open_receivables=self.open_receivables,
+            open_orders=sum(
+                (amount for order, amount in self.reservations.items() if order != excluding),
+                ZERO,
+            ),
+            order_amount=order_amount,
+            overdue_amount=owed,
+            oldest_overdue_days=oldest,
+            tolerance_days=self.tolerance_days,
+            tolerance_amount=self.tolerance_amount,
+            prepay_before_ship=self.prepay_before_ship,
+        )
+
+    def scorecard(self, as_of: date) -> Scorecard:
+        """The account's risk score on ``as_of``, factor by factor."""
+        since = as_of - timedelta(days=OVERDUE_HISTORY_DAYS)
+        late_notices = sum(
+            1
+            for (_invoice, level), on in self.notices.items()
+            if since < on <= as_of
+            and level.startswith("overdue-")
+            and int(level.removeprefix("overdue-")) >= 30
+        )
+        utilisation = None
+        if self.limit > 0:
+            utilisation = (self.exposure / self.limit).quantize(Decimal("0.01"))
+        return score(
+            ScoreInputs(
+                grade=self.grade,
+                on_time_ratio=self.on_time_ratio(),
+                dso=self.dso(as_of),
+                dso_before=self.dso(as_of - timedelta(days=90)),
+                utilisation=utilisation,
+                overdue_notices=late_notices,
+                terms_days=self.terms_days,
+            )
+        )
+
+    # Steps its events take ---------------------------------------------------------------
+
+    def _book(
+        self,
+        reference: str,
+        kind: str,
+        allocations: list[Allocation],
+        on: date,
+        unapplied: Decimal,
+    ) -> None:
+        self.references.add(reference)
+        for share in allocations:
+            self.invoices[share["invoice"]].settle(kind, share["amount"], on)
+        self.unapplied += unapplied

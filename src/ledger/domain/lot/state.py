@@ -8,6 +8,7 @@ from datetime import date, datetime
 
 from ledger.domain.lot.errors import (
     ExceedsConsigneeHolding,
+    LotExpired,
     LotFactsConflict,
     LotOnHold,
     LotQuarantined,
@@ -18,6 +19,7 @@ from ledger.domain.lot.stock import InTransit, Stock, TransitKind
 from ledger.domain.values import (
     StockStatus,
     lot_label,
+    parse_location,
     parse_quantity,
     parse_text,
     parse_time,
@@ -175,6 +177,26 @@ class Movement:
     def incoming_status(self) -> StockStatus:
         """The status units coming into our stock take: held while any hold is open."""
         return HOLD if self.lot.holds else AVAILABLE
+
+    def require_unexpired(self) -> None:
+        """Check that the lot has not expired by the movement's date.
+
+        Raises:
+            LotExpired: its expiry date is before the movement's date.
+        """
+        if self.lot.is_expired(self.on):
+            raise LotExpired(self.lot.label, self.lot.expiry or self.on, self.on)
+
+    def units_at(self, location: str, quantity: int, status: StockStatus) -> tuple[str, int]:
+        """The location and quantity as given, once ``quantity`` units are there in ``status``.
+
+        Raises:
+            InvalidValue: the location or the quantity is malformed.
+            InsufficientStock: fewer units are there in ``status``.
+        """
+        place, count = parse_location(location), parse_quantity(quantity)
+        self.lot.stock.require(self.lot.label, place, status, count)
+        return place, count
 
     def require_outbound(self, location: str, quantity: int) -> None:
         """Check that ``quantity`` available units may leave ``location``.

@@ -1,26 +1,18 @@
-"""Changes of a lot's stock status: counts, quarantine, holds, scrapping, temperature."""
+"""Changes of a lot's stock status: counts, quarantine, holds, scrapping, temperature.
+
+These are commands of ``Lot``, written out of its class and bound in it (``Lot.adjust`` is
+``adjust`` here): each decides, then records through one of ``Lot``'s ``_record_*`` methods.
+"""
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import datetime
 from decimal import Decimal
-
-from eventsourcing.domain import event
+from typing import TYPE_CHECKING
 
 from ledger.domain.errors import InvalidValue
 from ledger.domain.lot.errors import NoSuchHold, ReferenceAlreadyUsed
-from ledger.domain.lot.events import (
-    HoldReleased,
-    QuarantineReleased,
-    StockAdjusted,
-    StockHeld,
-    StockQuarantined,
-    StockScrapped,
-    TemperatureExcursionRecorded,
-    TemperatureRecorded,
-)
-from ledger.domain.lot.state import AVAILABLE, HOLD, QUARANTINE, LotState, Movement
+from ledger.domain.lot.state import AVAILABLE, HOLD, QUARANTINE, Movement
 from ledger.domain.values import (
     StockStatus,
     StorageRange,
@@ -29,236 +21,141 @@ from ledger.domain.values import (
     parse_text,
 )
 
+if TYPE_CHECKING:
+    from ledger.domain.lot.aggregate import Lot
 
-class StatusChanges(LotState):
-    """Changing the status of a lot's units on hand, or their count."""
 
-    # The library looks up each event class named in @event on the aggregate class.
-    StockAdjusted = StockAdjusted
-    StockQuarantined = StockQuarantined
-    QuarantineReleased = QuarantineReleased
-    StockHeld = StockHeld
-    HoldReleased = HoldReleased
-    StockScrapped = StockScrapped
-    TemperatureRecorded = TemperatureRecorded
-    TemperatureExcursionRecorded = TemperatureExcursionRecorded
+def adjust(
+    self: Lot,
+    *,
+    location: str,
+    change: int,
+    reason: str,
+    occurred_at: datetime,
+    status: StockStatus = AVAILABLE,
+) -> None:
+    """Correct a balance after a stock count: a gain (positive) or a loss (negative)."""
+    move = Movement.of(self, occurred_at)
+    location = parse_location(location)
+    if isinstance(change, bool) or not isinstance(change, int) or change == 0:
+        raise InvalidValue("change", f"must be a non-zero whole number, not {change!r}")
+    if change < 0:
+        self.stock.require(self.label, location, status, -change)
+    self._record_adjustment(
+        location=location,
+        status=status,
+        change=change,
+        reason=parse_text("reason", reason),
+        occurred_at=move.at,
+    )
 
-    def adjust(
-        self,
-        *,
-        location: str,
-        change: int,
-        reason: str,
-        occurred_at: datetime,
-        status: StockStatus = AVAILABLE,
-    ) -> None:
-        """Correct a balance after a stock count: a gain (positive) or a loss (negative)."""
-        move = Movement.of(self, occurred_at)
+
+def quarantine(
+    self: Lot, *, location: str, quantity: int, reason: str, occurred_at: datetime
+) -> None:
+    """Put available units at a location in quarantine."""
+    move = Movement.of(self, occurred_at)
+    location, quantity = move.units_at(location, quantity, AVAILABLE)
+    self._record_quarantine(
+        location=location,
+        quantity=quantity,
+        reason=parse_text("reason", reason),
+        occurred_at=move.at,
+    )
+
+
+def release_quarantine(
+    self: Lot, *, location: str, quantity: int, reason: str, occurred_at: datetime
+) -> None:
+    """Release quarantined units: available again, or held while a hold is open."""
+    move = Movement.of(self, occurred_at)
+    location, quantity = move.units_at(location, quantity, QUARANTINE)
+    self._record_quarantine_release(
+        location=location,
+        quantity=quantity,
+        to_status=move.incoming_status,
+        reason=parse_text("reason", reason),
+        occurred_at=move.at,
+    )
+
+
+def hold(self: Lot, *, hold: str, reason: str, occurred_at: datetime) -> None:
+    """Freeze the lot under a hold (e.g. a recall): no unit may leave until released."""
+    move = Movement.of(self, occurred_at)
+    reference = parse_text("hold", hold)
+    if reference in self.holds:
+        raise ReferenceAlreadyUsed(self.label, reference)
+    self._check_reference(reference)
+    self._record_hold(
+        hold=reference,
+        reason=parse_text("reason", reason),
+        quantities=self.stock.locations(AVAILABLE),
+        occurred_at=move.at,
+    )
+
+
+def release_hold(self: Lot, *, hold: str, occurred_at: datetime) -> None:
+    """Lift a hold; held units become available when no other hold remains open."""
+    move = Movement.of(self, occurred_at)
+    if hold not in self.holds:
+        raise NoSuchHold(self.label, hold)
+    last = len(self.holds) == 1
+    quantities = self.stock.locations(HOLD) if last else {}
+    self._record_hold_release(hold=hold, quantities=quantities, occurred_at=move.at)
+
+
+def scrap(
+    self: Lot,
+    *,
+    location: str,
+    quantity: int,
+    reason: str,
+    occurred_at: datetime,
+    status: StockStatus = QUARANTINE,
+) -> None:
+    """Destroy or write off available or quarantined units."""
+    move = Movement.of(self, occurred_at)
+    location, quantity = parse_location(location), parse_quantity(quantity)
+    if status is HOLD:
+        raise InvalidValue("status", "held units are released or quarantined first")
+    self.stock.require(self.label, location, status, quantity)
+    self._record_scrap(
+        location=location,
+        status=status,
+        quantity=quantity,
+        reason=parse_text("reason", reason),
+        occurred_at=move.at,
+    )
+
+
+def record_temperature(
+    self: Lot,
+    *,
+    celsius: Decimal,
+    storage: StorageRange,
+    occurred_at: datetime,
+    location: str | None = None,
+    shipment: str | None = None,
+) -> None:
+    """Record a reading at a location or on a movement in transit; outside the storage
+    range, quarantine the available units there (units in transit on arrival)."""
+    move = Movement.of(self, occurred_at)
+    if not isinstance(celsius, Decimal) or not celsius.is_finite():
+        raise InvalidValue("celsius", "must be a finite Decimal")
+    if (location is None) == (shipment is None):
+        raise InvalidValue("location", "give either a location or a shipment reference")
+    if location is not None:
         location = parse_location(location)
-        if isinstance(change, bool) or not isinstance(change, int) or change == 0:
-            raise InvalidValue("change", f"must be a non-zero whole number, not {change!r}")
-        if change < 0:
-            self.stock.require(self.label, location, status, -change)
-        self._record_adjustment(
+    else:
+        self._transit(shipment or "")
+    self._record_reading(celsius=celsius, location=location, shipment=shipment, occurred_at=move.at)
+    if not storage.admits(celsius):
+        self._record_excursion(
+            celsius=celsius,
+            min_celsius=storage.min_celsius,
+            max_celsius=storage.max_celsius,
             location=location,
-            status=status,
-            change=change,
-            reason=parse_text("reason", reason),
+            shipment=shipment,
+            quarantined=self.available(location) if location else 0,
             occurred_at=move.at,
         )
-
-    @event(StockAdjusted)
-    def _record_adjustment(
-        self,
-        *,
-        location: str,
-        status: StockStatus,
-        change: int,
-        reason: str,
-        occurred_at: datetime,
-    ) -> None:
-        self.stock.add(location, status, change)
-        self.adjusted += change
-
-    def quarantine(
-        self, *, location: str, quantity: int, reason: str, occurred_at: datetime
-    ) -> None:
-        """Put available units at a location in quarantine."""
-        move = Movement.of(self, occurred_at)
-        location, quantity = parse_location(location), parse_quantity(quantity)
-        self.stock.require(self.label, location, AVAILABLE, quantity)
-        self._record_quarantine(
-            location=location,
-            quantity=quantity,
-            reason=parse_text("reason", reason),
-            occurred_at=move.at,
-        )
-
-    @event(StockQuarantined)
-    def _record_quarantine(
-        self, *, location: str, quantity: int, reason: str, occurred_at: datetime
-    ) -> None:
-        self.stock.move(location, AVAILABLE, QUARANTINE, quantity)
-
-    def release_quarantine(
-        self, *, location: str, quantity: int, reason: str, occurred_at: datetime
-    ) -> None:
-        """Release quarantined units: available again, or held while a hold is open."""
-        move = Movement.of(self, occurred_at)
-        location, quantity = parse_location(location), parse_quantity(quantity)
-        self.stock.require(self.label, location, QUARANTINE, quantity)
-        self._record_quarantine_release(
-            location=location,
-            quantity=quantity,
-            to_status=move.incoming_status,
-            reason=parse_text("reason", reason),
-            occurred_at=move.at,
-        )
-
-    @event(QuarantineReleased)
-    def _record_quarantine_release(
-        self,
-        *,
-        location: str,
-        quantity: int,
-        to_status: StockStatus,
-        reason: str,
-        occurred_at: datetime,
-    ) -> None:
-        self.stock.move(location, QUARANTINE, to_status, quantity)
-
-    def hold(self, *, hold: str, reason: str, occurred_at: datetime) -> None:
-        """Freeze the lot under a hold (e.g. a recall): no unit may leave until released."""
-        move = Movement.of(self, occurred_at)
-        reference = parse_text("hold", hold)
-        if reference in self.holds:
-            raise ReferenceAlreadyUsed(self.label, reference)
-        self._check_reference(reference)
-        self._record_hold(
-            hold=reference,
-            reason=parse_text("reason", reason),
-            quantities=self.stock.locations(AVAILABLE),
-            occurred_at=move.at,
-        )
-
-    @event(StockHeld)
-    def _record_hold(
-        self, *, hold: str, reason: str, quantities: dict[str, int], occurred_at: datetime
-    ) -> None:
-        self.holds[hold] = reason
-        self.stock.move_all(quantities, AVAILABLE, HOLD)
-
-    def release_hold(self, *, hold: str, occurred_at: datetime) -> None:
-        """Lift a hold; held units become available when no other hold remains open."""
-        move = Movement.of(self, occurred_at)
-        if hold not in self.holds:
-            raise NoSuchHold(self.label, hold)
-        last = len(self.holds) == 1
-        quantities = self.stock.locations(HOLD) if last else {}
-        self._record_hold_release(hold=hold, quantities=quantities, occurred_at=move.at)
-
-    @event(HoldReleased)
-    def _record_hold_release(
-        self, *, hold: str, quantities: dict[str, int], occurred_at: datetime
-    ) -> None:
-        del self.holds[hold]
-        self.closed_references.add(hold)
-        self.stock.move_all(quantities, HOLD, AVAILABLE)
-
-    def scrap(
-        self,
-        *,
-        location: str,
-        quantity: int,
-        reason: str,
-        occurred_at: datetime,
-        status: StockStatus = QUARANTINE,
-    ) -> None:
-        """Destroy or write off available or quarantined units."""
-        move = Movement.of(self, occurred_at)
-        location, quantity = parse_location(location), parse_quantity(quantity)
-        if status is HOLD:
-            raise InvalidValue("status", "held units are released or quarantined first")
-        self.stock.require(self.label, location, status, quantity)
-        self._record_scrap(
-            location=location,
-            status=status,
-            quantity=quantity,
-            reason=parse_text("reason", reason),
-            occurred_at=move.at,
-        )
-
-    @event(StockScrapped)
-    def _record_scrap(
-        self,
-        *,
-        location: str,
-        status: StockStatus,
-        quantity: int,
-        reason: str,
-        occurred_at: datetime,
-    ) -> None:
-        self.stock.add(location, status, -quantity)
-        self.scrapped += quantity
-
-    def record_temperature(
-        self,
-        *,
-        celsius: Decimal,
-        storage: StorageRange,
-        occurred_at: datetime,
-        location: str | None = None,
-        shipment: str | None = None,
-    ) -> None:
-        """Record a reading at a location or on a movement in transit; outside the storage
-        range, quarantine the available units there (units in transit on arrival)."""
-        move = Movement.of(self, occurred_at)
-        if not isinstance(celsius, Decimal) or not celsius.is_finite():
-            raise InvalidValue("celsius", "must be a finite Decimal")
-        if (location is None) == (shipment is None):
-            raise InvalidValue("location", "give either a location or a shipment reference")
-        if location is not None:
-            location = parse_location(location)
-        else:
-            self._transit(shipment or "")
-        self._record_reading(
-            celsius=celsius, location=location, shipment=shipment, occurred_at=move.at
-        )
-        if not storage.admits(celsius):
-            self._record_excursion(
-                celsius=celsius,
-                min_celsius=storage.min_celsius,
-                max_celsius=storage.max_celsius,
-                location=location,
-                shipment=shipment,
-                quarantined=self.available(location) if location else 0,
-                occurred_at=move.at,
-            )
-
-    @event(TemperatureRecorded)
-    def _record_reading(
-        self,
-        *,
-        celsius: Decimal,
-        location: str | None,
-        shipment: str | None,
-        occurred_at: datetime,
-    ) -> None:
-        pass  # a reading within range changes no balance
-
-    @event(TemperatureExcursionRecorded)
-    def _record_excursion(
-        self,
-        *,
-        celsius: Decimal,
-        min_celsius: Decimal | None,
-        max_celsius: Decimal | None,
-        location: str | None,
-        shipment: str | None,
-        quarantined: int,
-        occurred_at: datetime,
-    ) -> None:
-        if location is not None:
-            self.stock.move(location, AVAILABLE, QUARANTINE, quarantined)
-        if shipment is not None:
-            self.in_transit[shipment] = replace(self.in_transit[shipment], excursion=True)

@@ -80,11 +80,6 @@ class RecallInitiated(Aggregate.Created):
 class Recall(Aggregate):
     """One recall, identified by its number."""
 
-    @staticmethod
-    def create_id(number: str, **_: Any) -> UUID:
-        """The recall's id from its number."""
-        return recall_id(number)
-
     @classmethod
     def initiate(
         cls,
@@ -101,9 +96,12 @@ class Recall(Aggregate):
         """Open a recall; its deadlines follow from the jurisdiction's rules and the level."""
         at = parse_time("initiated_at", initiated_at)
         due = deadlines(jurisdiction, level, at, calendar)
+        number = parse_text("number", number)
+        # _create with the id given skips the library's generic argument handling.
         return cls._create(
             RecallInitiated,
-            number=parse_text("number", number),
+            id=recall_id(number),
+            number=number,
             level=level,
             reason=parse_text("reason", reason),
             jurisdiction=jurisdiction,
@@ -284,11 +282,10 @@ class Recall(Aggregate):
 
     def end(self, *, occurred_at: datetime, calendar: WorkingCalendar) -> None:
         """End the recall's actions; the close-out report is due within the rules' days."""
-        if self.status is not RecallStatus.OPEN:
-            raise RecallNotOpen(self.number, self.status.value, "end it")
+        self._require_status("end it", RecallStatus.OPEN)
         at = parse_time("occurred_at", occurred_at)
-        self._record_end(occurred_at=at, close_out_by=close_out_deadline(self.jurisdiction, at,
-                                                                          calendar))  # fmt: skip
+        due = close_out_deadline(self.jurisdiction, at, calendar)
+        self._record_end(occurred_at=at, close_out_by=due)
 
     @event("RecallEnded")
     def _record_end(self, *, occurred_at: datetime, close_out_by: date) -> None:
@@ -303,8 +300,7 @@ class Recall(Aggregate):
             outstanding: every consignee of the impact list with the recalled units still
                 believed on hand or in transit to it (0 when none).
         """
-        if self.status is not RecallStatus.ENDED:
-            raise RecallNotOpen(self.number, self.status.value, "close it (end it first)")
+        self._require_status("close it (end it first)", RecallStatus.ENDED)
         unresolved = sorted(
             party
             for party, units in outstanding.items()
@@ -327,7 +323,10 @@ class Recall(Aggregate):
         self.closed_at = occurred_at
 
     def _require_not_closed(self, step: str) -> None:
-        if self.status is RecallStatus.CLOSED:
+        self._require_status(step, RecallStatus.OPEN, RecallStatus.ENDED)
+
+    def _require_status(self, step: str, *allowed: RecallStatus) -> None:
+        if self.status not in allowed:
             raise RecallNotOpen(self.number, self.status.value, step)
 
     def _date_based(self) -> bool:
