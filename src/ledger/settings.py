@@ -10,11 +10,12 @@ from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 _SCHEMA_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+MIB = 1024 * 1024
 _MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations"
 
 
 class Settings(BaseSettings):
-    """Where the ledger keeps its data and how it connects.
+    """Where the ledger keeps its data, how it connects, and how ``ledger serve`` serves it.
 
     Attributes:
         database_url: an external PostgreSQL server (``postgresql://...``); when unset the
@@ -35,6 +36,14 @@ class Settings(BaseSettings):
         checkpoint_every_seconds: after this many seconds when there are new events.
         recall_holidays: public holidays recall deadlines skip (a JSON list of dates).
         recall_working_weekend_days: weekend days worked in their place (a JSON list).
+        host: address ``ledger serve`` listens on (``LEDGER_HOST``).
+        port: port ``ledger serve`` listens on (``LEDGER_PORT``).
+        max_body_bytes: largest request body the API accepts (``LEDGER_MAX_BODY_BYTES``);
+            larger bodies are refused with 413 before they are parsed.
+        max_json_depth: deepest nesting of JSON arrays and objects accepted in a request
+            body (``LEDGER_MAX_JSON_DEPTH``); deeper bodies are refused with 422.
+        credit_sweep_seconds: how often ``ledger serve`` runs the dunning sweep
+            (``LEDGER_CREDIT_SWEEP_SECONDS``; 0: never).
     """
 
     model_config = SettingsConfigDict(env_prefix="LEDGER_", extra="ignore")
@@ -54,6 +63,11 @@ class Settings(BaseSettings):
     app_database_url: str | None = None
     recall_holidays: list[date] = Field(default_factory=list)
     recall_working_weekend_days: list[date] = Field(default_factory=list)
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    max_body_bytes: int = Field(default=10 * MIB, ge=0)
+    max_json_depth: int = Field(default=32, ge=1, le=1000)
+    credit_sweep_seconds: float = Field(default=86_400.0, ge=0)
 
     @field_validator("db_schema")
     @classmethod
