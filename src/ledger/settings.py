@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.resources
 import re
 from datetime import date
 from pathlib import Path
@@ -11,7 +12,17 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 _SCHEMA_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 MIB = 1024 * 1024
-_MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations"
+
+
+def shipped_migrations() -> Path:
+    """The SQL migrations that come with the package, as the folder ``ledger/migrations``.
+
+    A wheel carries the files there; in a checkout (an editable install) it is a link to the
+    repository's top-level ``migrations/`` folder.
+    """
+    shipped = importlib.resources.files("ledger") / "migrations"
+    # yoyo reads a folder on disk, which an installed wheel and a checkout both are.
+    return Path(str(shipped))
 
 
 class Settings(BaseSettings):
@@ -23,7 +34,8 @@ class Settings(BaseSettings):
         data_dir: directory of the embedded server's data (``LEDGER_DATA_DIR``).
         db_schema: PostgreSQL schema holding the ledger's tables (one ledger per schema).
         pool_size: connections kept open by the application.
-        migrations_dir: directory of the SQL migrations.
+        migrations_dir: directory of the SQL migrations (default: those shipped with the
+            package, ``shipped_migrations()``).
         statement_timeout_ms: longest a statement of the application or of the API's reads
             may run (``LEDGER_STATEMENT_TIMEOUT_MS``; 0 means no limit); past it the
             statement is cancelled and an API request gets 503 with Retry-After.
@@ -52,7 +64,7 @@ class Settings(BaseSettings):
     data_dir: Path = Path(".ledger")
     db_schema: str = Field(default="public")
     pool_size: int = Field(default=5, ge=1, le=100)
-    migrations_dir: Path = _MIGRATIONS_DIR
+    migrations_dir: Path = Field(default_factory=shipped_migrations)
     checkpoint_key_file: Path | None = None
     checkpoint_key: SecretStr | None = None
     checkpoint_origin: str | None = None
