@@ -120,7 +120,7 @@ def _report_checkpoint(chain_ok: bool, checked: CheckpointCheck, *, as_json: boo
         raise typer.Exit(1)
 
 
-app.command()(serve)
+app.command()(serve)  # after verify: ``ledger --help`` lists the commands in this order
 
 
 def main() -> None:
