@@ -33,7 +33,6 @@ from api.routers import (
     receivables,
     stock,
 )
-from api.settings import ApiSettings
 from ledger.integrity.checkpointer import configured_signing_key, start_checkpointer
 from ledger.settings import Settings
 from ledger.store.database import Database
@@ -80,7 +79,7 @@ def _lifespan(
         # Checkpoints are signed in a thread of their own, when a signing key is configured.
         app.state.checkpoint_key = configured_signing_key(settings)
         stop_checkpoints = start_checkpointer(settings, services.database, services.ledger.on_saved)
-        stop_sweeps = start_credit_sweeper(services, stop)  # dunning, once a day by default
+        stop_sweeps = start_credit_sweeper(services, stop, settings)  # dunning, daily by default
         # What exists now (modules, routes, schemas) lives as long as the process: frozen,
         # it is left out of full collections, which otherwise stall requests for tens of ms.
         # Collected first, so that no garbage is frozen with it.
@@ -101,22 +100,16 @@ def _lifespan(
     return lifespan
 
 
-def create_app(
-    settings: Settings | None = None,
-    api: ApiSettings | None = None,
-    *,
-    database: Database | None = None,
-) -> FastAPI:
+def create_app(settings: Settings | None = None, *, database: Database | None = None) -> FastAPI:
     """The HTTP API; nothing is connected until the app starts.
 
     Args:
-        settings: the ledger's settings (read from the environment when omitted).
-        api: the API's limits (read from the environment when omitted).
+        settings: the ledger's settings, the API's limits among them (read from the
+            environment when omitted).
         database: an already migrated database to use; when omitted, the app reaches (or
             starts) the one in ``settings`` and migrates it on start.
     """
     settings = settings or Settings()
-    api = api or ApiSettings()
     app = FastAPI(
         title=TITLE,
         version=_version(),
@@ -128,7 +121,9 @@ def create_app(
     )
     install_error_handlers(app)
     app.add_middleware(
-        RequestBoundary, max_body_bytes=api.max_body_bytes, max_json_depth=api.max_json_depth
+        RequestBoundary,
+        max_body_bytes=settings.max_body_bytes,
+        max_json_depth=settings.max_json_depth,
     )
     routers = (
         health,

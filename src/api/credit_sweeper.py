@@ -11,24 +11,14 @@ import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
-
 from api.bootstrap import Services
 from ledger.application.commands import Caller
+from ledger.settings import Settings
 from projections.collections import credit_customers
 from projections.receivables import Receivables
 
 _log = logging.getLogger("ledger.credit")
 SWEEP_ACTOR = Caller(actor="scheduled-sweep", scope="scheduled-sweep")
-
-
-class SweepSettings(BaseSettings):
-    """How often ``serve`` sweeps (``LEDGER_CREDIT_SWEEP_SECONDS``; 0: never)."""
-
-    model_config = SettingsConfigDict(env_prefix="LEDGER_", extra="ignore")
-
-    credit_sweep_seconds: float = Field(default=86_400.0, ge=0)
 
 
 def sweep_now(services: Services) -> int:
@@ -44,11 +34,11 @@ def sweep_now(services: Services) -> int:
 
 
 def start_credit_sweeper(
-    services: Services, stop: threading.Event, settings: SweepSettings | None = None
+    services: Services, stop: threading.Event, settings: Settings
 ) -> Callable[[], None] | None:
-    """Start the sweeping thread (None when turned off); returns a function that joins it
-    (after ``stop`` is set)."""
-    interval = (settings or SweepSettings()).credit_sweep_seconds
+    """Start the sweeping thread, every ``settings.credit_sweep_seconds`` (None when turned
+    off); returns a function that joins it (after ``stop`` is set)."""
+    interval = settings.credit_sweep_seconds
     if interval <= 0:
         return None
 

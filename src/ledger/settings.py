@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.resources
 import re
 from datetime import date
 from pathlib import Path
@@ -10,11 +11,22 @@ from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 _SCHEMA_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
-_MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations"
+MIB = 1024 * 1024
+
+
+def shipped_migrations() -> Path:
+    """The SQL migrations that come with the package, as the folder ``ledger/migrations``.
+
+    A wheel carries the files there; in a checkout (an editable install) it is a link to the
+    repository's top-level ``migrations/`` folder.
+    """
+    shipped = importlib.resources.files("ledger") / "migrations"
+    # yoyo reads a folder on disk, which an installed wheel and a checkout both are.
+    return Path(str(shipped))
 
 
 class Settings(BaseSettings):
-    """Where the ledger keeps its data and how it connects.
+    """Where the ledger keeps its data, how it connects, and how ``ledger serve`` serves it.
 
     Attributes:
         database_url: an external PostgreSQL server (``postgresql://...``); when unset the
@@ -22,7 +34,8 @@ class Settings(BaseSettings):
         data_dir: directory of the embedded server's data (``LEDGER_DATA_DIR``).
         db_schema: PostgreSQL schema holding the ledger's tables (one ledger per schema).
         pool_size: connections kept open by the application.
-        migrations_dir: directory of the SQL migrations.
+        migrations_dir: directory of the SQL migrations (default: those shipped with the
+            package, ``shipped_migrations()``).
         statement_timeout_ms: longest a statement of the application or of the API's reads
             may run (``LEDGER_STATEMENT_TIMEOUT_MS``; 0 means no limit); past it the
             statement is cancelled and an API request gets 503 with Retry-After.
@@ -35,6 +48,14 @@ class Settings(BaseSettings):
         checkpoint_every_seconds: after this many seconds when there are new events.
         recall_holidays: public holidays recall deadlines skip (a JSON list of dates).
         recall_working_weekend_days: weekend days worked in their place (a JSON list).
+        host: address ``ledger serve`` listens on (``LEDGER_HOST``).
+        port: port ``ledger serve`` listens on (``LEDGER_PORT``).
+        max_body_bytes: largest request body the API accepts (``LEDGER_MAX_BODY_BYTES``);
+            larger bodies are refused with 413 before they are parsed.
+        max_json_depth: deepest nesting of JSON arrays and objects accepted in a request
+            body (``LEDGER_MAX_JSON_DEPTH``); deeper bodies are refused with 422.
+        credit_sweep_seconds: how often ``ledger serve`` runs the dunning sweep
+            (``LEDGER_CREDIT_SWEEP_SECONDS``; 0: never).
     """
 
     model_config = SettingsConfigDict(env_prefix="LEDGER_", extra="ignore")
@@ -43,7 +64,7 @@ class Settings(BaseSettings):
     data_dir: Path = Path(".ledger")
     db_schema: str = Field(default="public")
     pool_size: int = Field(default=5, ge=1, le=100)
-    migrations_dir: Path = _MIGRATIONS_DIR
+    migrations_dir: Path = Field(default_factory=shipped_migrations)
     checkpoint_key_file: Path | None = None
     checkpoint_key: SecretStr | None = None
     checkpoint_origin: str | None = None
@@ -54,6 +75,11 @@ class Settings(BaseSettings):
     app_database_url: str | None = None
     recall_holidays: list[date] = Field(default_factory=list)
     recall_working_weekend_days: list[date] = Field(default_factory=list)
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    max_body_bytes: int = Field(default=10 * MIB, ge=0)
+    max_json_depth: int = Field(default=32, ge=1, le=1000)
+    credit_sweep_seconds: float = Field(default=86_400.0, ge=0)
 
     @field_validator("db_schema")
     @classmethod

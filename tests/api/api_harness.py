@@ -16,7 +16,6 @@ from fastapi.testclient import TestClient
 from api.app import create_app
 from api.errors import PROBLEM_BASE, PROBLEM_JSON
 from api.keys import Role, issue_key
-from api.settings import ApiSettings
 from conftest import valid_gtin
 from ledger.settings import Settings
 from ledger.store.database import Database
@@ -32,7 +31,7 @@ def unique() -> int:
 @contextmanager
 def api_client(database: Database, **limits: Any) -> Iterator[TestClient]:
     """A started app on ``database`` (already migrated), with the given API limits."""
-    app = create_app(Settings(pool_size=2), ApiSettings(**limits), database=database)
+    app = create_app(Settings(pool_size=2, **limits), database=database)
     with TestClient(app) as client:
         yield client
 

@@ -14,7 +14,6 @@ from api.app import create_app
 from api.keys import Role
 from api.middleware import json_depth_exceeds
 from api.server import ServerThread
-from api.settings import ApiSettings
 from ledger.settings import Settings
 from ledger.store.database import Database
 
@@ -62,7 +61,7 @@ def test_each_request_leaves_one_json_line_in_the_access_log(
 def small_server(database: Database) -> Iterator[tuple[str, str]]:
     """A real server with a 1 KiB body limit and a JSON depth limit of 4."""
     app = create_app(
-        Settings(pool_size=2), ApiSettings(max_body_bytes=1024, max_json_depth=4), database=database
+        Settings(pool_size=2, max_body_bytes=1024, max_json_depth=4), database=database
     )
     with ServerThread(app) as server:
         yield server.url, issue(database, Role.OPERATOR)
@@ -131,12 +130,12 @@ def test_the_limits_are_read_from_the_environment(monkeypatch: pytest.MonkeyPatc
     monkeypatch.setenv("LEDGER_MAX_BODY_BYTES", "2048")
     monkeypatch.setenv("LEDGER_MAX_JSON_DEPTH", "8")
 
-    settings = ApiSettings()
+    settings = Settings()
 
     assert (settings.max_body_bytes, settings.max_json_depth) == (2048, 8)
     assert (
-        ApiSettings.model_fields["max_body_bytes"].default,
-        ApiSettings.model_fields["max_json_depth"].default,
+        Settings.model_fields["max_body_bytes"].default,
+        Settings.model_fields["max_json_depth"].default,
     ) == (10 * 1024 * 1024, 32)
 
 

@@ -21,7 +21,6 @@ from api_harness import (
 from api.app import create_app
 from api.keys import Role
 from api.server import ServerThread
-from api.settings import ApiSettings
 from conftest import positions
 from ledger.settings import Settings
 from ledger.store.database import Database
@@ -48,7 +47,7 @@ def test_the_same_keyed_write_sent_twice_at_once_records_one_event_and_answers_a
     database: Database,
 ) -> None:
     token = issue(database, Role.OPERATOR)
-    app = create_app(Settings(pool_size=4), ApiSettings(), database=database)
+    app = create_app(Settings(pool_size=4), database=database)
 
     with ServerThread(app) as server:
         answers = [
@@ -74,7 +73,7 @@ def test_parallel_shipments_of_one_lot_take_exactly_the_units_there_are(
     database: Database,
 ) -> None:
     token = issue(database, Role.OPERATOR)
-    app = create_app(Settings(pool_size=8), ApiSettings(), database=database)
+    app = create_app(Settings(pool_size=8), database=database)
     product = product_body(unique())
     lot = f"RACE{unique()}"
     barrier = threading.Barrier(SHIPPERS)

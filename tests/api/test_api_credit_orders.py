@@ -22,7 +22,6 @@ from credit_desk import LOT, Desk, open_desk
 
 from api.app import create_app
 from api.server import ServerThread
-from api.settings import ApiSettings
 from ledger.settings import Settings
 from ledger.store.database import Database
 
@@ -253,7 +252,7 @@ def test_a_held_order_cannot_ship_and_a_shipment_must_match_the_order(desk: Desk
 
 def test_two_orders_raced_through_the_api_approve_exactly_one(desk: Desk) -> None:
     customer = desk.customer(limit="1000")
-    app = create_app(Settings(pool_size=4), ApiSettings(), database=desk.database)
+    app = create_app(Settings(pool_size=4), database=desk.database)
     barrier = threading.Barrier(2)
 
     def post(url: str, body: dict[str, Any]) -> Any:

@@ -27,7 +27,6 @@ from api.app import create_app
 from api.errors import PROBLEM_BASE, PROBLEM_JSON
 from api.keys import Role
 from api.server import ServerThread
-from api.settings import ApiSettings
 from conftest import fresh_database
 from ledger.settings import Settings
 from ledger.store.database import Database
@@ -53,7 +52,7 @@ def served(server: Database) -> Iterator[Served]:
     with fresh_database(server) as database, pytest.MonkeyPatch.context() as patch:
         # Generated ``min_position``s lie far ahead; their 503 need not take seconds each.
         patch.setattr(deps, "READ_WAIT_SECONDS", 0.05)
-        app = create_app(Settings(pool_size=2), ApiSettings(), database=database)
+        app = create_app(Settings(pool_size=2), database=database)
         with ServerThread(app) as thread, requests.Session() as session:
             tokens: dict[str, str | None] = {
                 role.value: issue(database, role) for role in Role if role is not Role.PARTNER

@@ -10,7 +10,6 @@ from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption,
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from api.settings import ApiSettings
 from conftest import register_products
 from ledger.application.ledger import Ledger
 from ledger.integrity.checkpoint_note import verify_checkpoint
@@ -40,7 +39,7 @@ def test_the_served_app_signs_new_events_every_few_events_or_seconds(
     )
     key = configured_signing_key(settings)
     assert key is not None
-    app = create_app(settings, ApiSettings(), database=database)
+    app = create_app(settings, database=database)
     with TestClient(app):
         register_products(ledger, 6)  # another process's appends: found by the timer
         deadline = time.monotonic() + 10

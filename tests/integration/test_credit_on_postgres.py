@@ -11,7 +11,7 @@ from decimal import Decimal
 import pytest
 
 from api.bootstrap import build_ledger, build_projections, open_services
-from api.credit_sweeper import SweepSettings, start_credit_sweeper
+from api.credit_sweeper import start_credit_sweeper
 from credit_story import AT, DAY, open_account, place, set_up_channel, ship
 from ledger.application import orders
 from ledger.application.ledger import Ledger
@@ -197,7 +197,7 @@ def test_the_scheduled_sweep_of_serve_sends_the_notices_due_today(
     services = open_services(Settings(pool_size=2), database)
     stop = threading.Event()
     try:
-        join = start_credit_sweeper(services, stop, SweepSettings(credit_sweep_seconds=0.05))
+        join = start_credit_sweeper(services, stop, Settings(credit_sweep_seconds=0.05))
         assert join is not None
         deadline = time.monotonic() + 20
         while not ledger.credit_account("HOSP-C1").notices and time.monotonic() < deadline:
@@ -209,7 +209,7 @@ def test_the_scheduled_sweep_of_serve_sends_the_notices_due_today(
 
     notices = ledger.credit_account("HOSP-C1").notices
     assert [level for _invoice, level in notices] == ["overdue-90"]  # due 2026-04-01
-    assert start_credit_sweeper(services, stop, SweepSettings(credit_sweep_seconds=0)) is None
+    assert start_credit_sweeper(services, stop, Settings(credit_sweep_seconds=0)) is None
 
 
 def test_rebuilt_credit_read_models_equal_the_live_ones_row_for_row(

@@ -17,7 +17,6 @@ from reliability_harness import api_harness
 
 from api.app import create_app
 from api.keys import Role
-from api.settings import ApiSettings
 from ledger.settings import Settings
 from ledger.store.database import Database
 
@@ -40,7 +39,7 @@ def client(database: Database) -> Iterator[TestClient]:
     settings = Settings(
         pool_size=2, statement_timeout_ms=STATEMENT_TIMEOUT_MS, pool_timeout_seconds=1.0
     )
-    app = create_app(settings, ApiSettings(), database=database)
+    app = create_app(settings, database=database)
     with TestClient(app) as test_client:
         yield test_client
 

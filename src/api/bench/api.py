@@ -30,7 +30,6 @@ from api.bootstrap import build_ledger, build_projections
 from api.event_log import EventQuery, page_statement
 from api.keys import Role, issue_key
 from api.server import ServerThread
-from api.settings import ApiSettings
 from ledger.settings import Settings
 from ledger.store.database import Database
 
@@ -138,7 +137,7 @@ def bench_api(database: Database, settings: Settings, *, writes: int) -> dict[st
     bodies = _request_bodies(0, warmup + writes)
     with scratch_schema(database, settings.migrations_dir) as scratch:
         token = _token(scratch, Role.OPERATOR)
-        app = create_app(settings, ApiSettings(), database=scratch)
+        app = create_app(settings, database=scratch)
         with (
             scratch.connect(autocommit=True) as raw,
             ServerThread(app) as server,
@@ -243,7 +242,7 @@ def bench_events_page(
     with scratch_schema(database, settings.migrations_dir) as scratch:
         fill_seconds, fold_seconds = _fill(settings, scratch, events, progress or (lambda _n: None))
         token = _token(scratch, Role.AUDITOR)
-        app = create_app(settings, ApiSettings(), database=scratch)
+        app = create_app(settings, database=scratch)
         with (
             scratch.connect(autocommit=True) as raw,
             ServerThread(app) as server,

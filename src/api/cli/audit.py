@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any, TypeVar
 
+import psycopg
 import typer
 
 from api.cli.keys import keys_app
 from api.cli.output import JsonFlag, emit, fail, ledger_database
-from ledger.integrity.audit_export import ExportNotPossible, last_leaf_in, write_export
+from ledger.integrity.audit_export import ExportNotPossible, export_checkpoint, write_export
 from ledger.integrity.checkpoint_note import (
     CheckpointRejected,
     SigningKey,
@@ -21,16 +23,14 @@ from ledger.integrity.checkpoint_verify import CheckpointCheck, check_checkpoint
 from ledger.integrity.checkpointer import checkpoint_origin, configured_signing_key
 from ledger.integrity.checkpoints import (
     ProofNotPossible,
-    StoredCheckpoint,
     consistency_proof,
-    extend_tree,
     inclusion_proof,
-    latest_checkpoint,
     sign_checkpoint,
 )
 from ledger.settings import Settings
 from ledger.store.database import Database
 
+Proof = TypeVar("Proof")
 proof_app = typer.Typer(help="RFC 9162 proofs over the ledger's Merkle tree.", no_args_is_help=True)
 audit_app = typer.Typer(help="Evidence for auditors.", no_args_is_help=True)
 KEY_FILE_NAME = "checkpoint-key.pem"
@@ -94,6 +94,15 @@ def checkpoint(
     emit(as_json, signed.as_json(), signed.note.rstrip("\n"))
 
 
+def _proved(prove: Callable[[Database, psycopg.Connection[Any]], Proof]) -> Proof:
+    """A proof over the ledger's Merkle tree; one that cannot be given is one line, exit 1."""
+    with ledger_database() as (_settings, database), database.connect(autocommit=True) as conn:
+        try:
+            return prove(database, conn)
+        except ProofNotPossible as exc:
+            raise fail(f"error: {exc}", 1) from None
+
+
 @proof_app.command("inclusion")
 def inclusion(
     position: Annotated[int, typer.Option(min=1, help="The event's position.")],
@@ -103,11 +112,11 @@ def inclusion(
     as_json: JsonFlag = False,
 ) -> None:
     """Print the audit path of the event at POSITION."""
-    with ledger_database() as (_settings, database), database.connect(autocommit=True) as conn:
-        try:
-            proof = inclusion_proof(database, conn, position=position, tree_size=tree_size)
-        except ProofNotPossible as exc:
-            raise fail(f"error: {exc}", 1) from None
+    proof = _proved(
+        lambda database, conn: inclusion_proof(
+            database, conn, position=position, tree_size=tree_size
+        )
+    )
     out = proof.as_json()
     lines = [f"event {position} is leaf {proof.leaf_index} of {proof.tree_size}",
              f"leaf hash {out['leaf_hash']}", f"root {out['root_hash']}", "path:",
@@ -124,11 +133,9 @@ def consistency(
     as_json: JsonFlag = False,
 ) -> None:
     """Print the proof that the tree of size FROM is a prefix of the one of size TO."""
-    with ledger_database() as (_settings, database), database.connect(autocommit=True) as conn:
-        try:
-            proof = consistency_proof(database, conn, first=first, second=second)
-        except ProofNotPossible as exc:
-            raise fail(f"error: {exc}", 1) from None
+    proof = _proved(
+        lambda database, conn: consistency_proof(database, conn, first=first, second=second)
+    )
     out = proof.as_json()
     lines = [f"tree {proof.first} root {out['from_root_hash']}",
              f"tree {proof.second} root {out['to_root_hash']}", "path:",
@@ -144,9 +151,13 @@ def export(
     as_json: JsonFlag = False,
 ) -> None:
     """Write events FROM..TO as JSON Lines with the checkpoint and proofs covering them."""
-    with ledger_database() as (settings, database):
-        found = _covering(settings, database, first, last)
-        with database.connect(autocommit=True) as conn, output.open("wb") as file:
+    with ledger_database() as (settings, database), database.connect(autocommit=True) as conn:
+        found = export_checkpoint(
+            database, conn, first=first, last=last, signing_key=lambda: _signing_key(settings)
+        )
+        if found is None:
+            raise fail("error: no checkpoint has been signed yet ('ledger checkpoint')", 1)
+        with output.open("wb") as file:
             try:
                 summary = write_export(conn, file.write, first=first, last=last, checkpoint=found)
             except ExportNotPossible as exc:
@@ -157,23 +168,6 @@ def export(
         f"{summary.events} events ({summary.first_position}..{summary.last_position}) written "
         f"to {output}, covered by the checkpoint of {summary.tree_size} events",
     )
-
-
-def _covering(settings: Settings, database: Database, first: int, last: int) -> StoredCheckpoint:
-    extend_tree(database)  # so that every recorded event of the range is a leaf
-    with database.connect(autocommit=True) as conn:
-        found = latest_checkpoint(conn)
-        newest = last_leaf_in(conn, first, last)
-    if found is not None and (newest is None or newest[0] < found.tree_size):
-        return found
-    key = _signing_key(settings)
-    if key is not None:
-        signed = sign_checkpoint(database, key)
-        assert signed is not None
-        return signed
-    if found is None:
-        raise fail("error: no checkpoint has been signed yet ('ledger checkpoint')", 1)
-    return found  # the export itself says which events it does not cover
 
 
 def check_against_checkpoint(

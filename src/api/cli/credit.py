@@ -9,8 +9,7 @@ from typing import Annotated, Any
 
 import typer
 
-from api.bootstrap import build_ledger, build_projections
-from api.cli.output import JsonFlag, emit, fail, ledger_database
+from api.cli.output import JsonFlag, emit, fail, ledger_read_models
 from ledger.application.commands import Caller
 from ledger.application.ledger import Ledger
 from ledger.domain.credit.rules import BUCKETS
@@ -47,13 +46,9 @@ def _day(text: str | None) -> date:
 @contextmanager
 def _ledger_caught_up() -> Iterator[tuple[Database, Ledger]]:
     """The ledger, with the receivables read model folded up to the last event."""
-    with ledger_database() as (settings, database):
-        ledger = build_ledger(settings, database)
-        try:
-            build_projections(database, ledger).catch_up([Receivables.name])
-            yield database, ledger
-        finally:
-            ledger.close()
+    with ledger_read_models() as (database, ledger, projections):
+        projections.catch_up([Receivables.name])
+        yield database, ledger
 
 
 @credit_app.command()

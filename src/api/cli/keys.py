@@ -6,8 +6,7 @@ from typing import Annotated
 
 import typer
 
-from api.bootstrap import build_ledger
-from api.cli.output import JsonFlag, emit, ledger_database
+from api.cli.output import JsonFlag, emit, ledger_application, ledger_database
 from api.keys import KeyRequestRefused, Role, issue_key, list_keys, revoke_key
 from ledger.domain.values import party_id
 from ledger.settings import Settings
@@ -17,11 +16,8 @@ keys_app = typer.Typer(help="Issue, list and revoke API keys.", no_args_is_help=
 
 
 def _require_party(settings: Settings, database: Database, code: str) -> None:
-    ledger = build_ledger(settings, database)
-    try:
+    with ledger_application(settings, database) as ledger:
         registered = party_id(code) in ledger.repository
-    finally:
-        ledger.close()
     if not registered:
         raise KeyRequestRefused(f"party {code} is not registered in the ledger")
 

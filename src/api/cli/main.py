@@ -1,36 +1,23 @@
-"""The ``ledger`` command line."""
+"""The ``ledger`` command line: the command groups, and the commands every ledger needs
+(``migrate``, ``demo``, ``verify``; ``serve`` lives in ``api.cli.serve``)."""
 
 from __future__ import annotations
 
-import enum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
-from rich.progress import Progress
 
-from api.app import create_app
-from api.bootstrap import build_ledger
 from api.cli.audit import audit_app, check_against_checkpoint, checkpoint, proof_app
 from api.cli.bench import bench_app
 from api.cli.credit import credit_app
 from api.cli.keys import keys_app
-from api.cli.output import JsonFlag, emit, err, event_count, fail, ledger_database
+from api.cli.output import JsonFlag, emit, event_count, fail, ledger_database
 from api.cli.projections import projections_app, replay
 from api.cli.recall import recall_app
-from api.keys import IssuedKey, issue_demo_keys
-from api.server import ServerError, check_address, serve_forever
-from api.settings import ApiSettings
-from ledger.application.ledger import Ledger
-from ledger.demo.dataset import demo_size, load_demo
-from ledger.demo.signing import (
-    demo_checkpoint_text,
-    sign_demo_checkpoint,
-    with_demo_signing_key,
-)
+from api.cli.serve import Scale, load_demo_data, serve
+from ledger.demo.signing import sign_demo_checkpoint
 from ledger.integrity.checkpoint_verify import CheckpointCheck
-from ledger.settings import Settings
-from ledger.store.database import Database
 from ledger.store.verify import verify_chain
 
 app = typer.Typer(
@@ -48,14 +35,6 @@ app.add_typer(proof_app, name="proof")
 app.add_typer(audit_app, name="audit")
 app.add_typer(recall_app, name="recall")
 app.command("checkpoint")(checkpoint)
-
-
-class Scale(enum.StrEnum):
-    """Size of the demo data set."""
-
-    small = "small"
-    medium = "medium"
-    large = "large"
 
 
 @app.command()
@@ -81,33 +60,13 @@ def demo(
                 "demo data loads only into an empty ledger",
                 1,
             )
-        summary = _load_demo(settings, database, scale.value, seed, quiet=as_json)
+        summary = load_demo_data(settings, database, scale.value, seed, quiet=as_json)
         sign_demo_checkpoint(settings, database)
         emit(
             as_json,
             vars(summary),
             f"demo data loaded ({summary.scale}, seed {summary.seed}): "
             f"{summary.products} products, {summary.parties} parties, {summary.events} events",
-        )
-
-
-def _load_demo(
-    settings: Settings, database: Database, scale: str, seed: int, *, quiet: bool
-) -> Any:
-    ledger = build_ledger(settings, database)
-    try:
-        return _load_with_progress(ledger, scale, seed, quiet=quiet)
-    finally:
-        ledger.close()
-
-
-def _load_with_progress(ledger: Ledger, scale: str, seed: int, *, quiet: bool) -> Any:
-    if quiet or not err.is_terminal:
-        return load_demo(ledger, scale=scale, seed=seed)
-    with Progress(console=err, transient=True) as progress:
-        task = progress.add_task("loading demo data", total=demo_size(scale))
-        return load_demo(
-            ledger, scale=scale, seed=seed, progress=lambda n: progress.advance(task, n)
         )
 
 
@@ -161,65 +120,7 @@ def _report_checkpoint(chain_ok: bool, checked: CheckpointCheck, *, as_json: boo
         raise typer.Exit(1)
 
 
-@app.command()
-def serve(
-    demo: Annotated[
-        bool, typer.Option("--demo", help="Load the demo data if empty; print demo keys.")
-    ] = False,
-    host: Annotated[str | None, typer.Option(help="Address to listen on.")] = None,
-    port: Annotated[int | None, typer.Option(min=1, max=65535, help="Port.")] = None,
-    demo_scale: Annotated[
-        Scale, typer.Option(help="Size of the demo data --demo loads.")
-    ] = Scale.medium,
-) -> None:
-    """Serve the HTTP API and its docs (/docs) until interrupted."""
-    try:
-        api_settings = ApiSettings()
-    except ValueError as exc:
-        raise fail(f"error: invalid LEDGER_* setting: {exc}".splitlines()[0], 2) from None
-    host = host or api_settings.host
-    port = port or api_settings.port
-    try:
-        check_address(host, port)
-    except ServerError as exc:
-        raise fail(f"error: {exc}", 2) from None
-    with ledger_database() as (settings, database):
-        if demo:
-            settings = with_demo_signing_key(settings)  # the demo signs checkpoints
-            _prepare_demo(settings, database, demo_scale)
-            emit(False, {}, demo_checkpoint_text(settings))
-    url = f"http://{host}:{port}"
-    emit(False, {}, f"Ledger API on {url}  (documentation: {url}/docs)")
-    serve_forever(create_app(settings, api_settings, database=database), host=host, port=port)
-
-
-def _prepare_demo(settings: Settings, database: Database, scale: Scale) -> None:
-    existing = event_count(database)
-    if existing:
-        emit(False, {}, f"demo data: the ledger already holds {existing} events; none loaded")
-    else:
-        summary = _load_demo(settings, database, scale.value, 7, quiet=False)
-        emit(
-            False,
-            {},
-            f"demo data loaded: {summary.products} products, {summary.parties} parties, "
-            f"{summary.lots} lots, {summary.events} events",
-        )
-    with database.connect(autocommit=True) as conn:
-        keys = issue_demo_keys(conn)
-    emit(False, {}, _demo_keys_text(keys))
-
-
-def _demo_keys_text(keys: list[IssuedKey]) -> str:
-    lines = [
-        "",
-        "Demo API keys, one per role (shown only now; earlier demo keys are revoked).",
-        "Send one as 'Authorization: Bearer <key>':",
-    ]
-    for issued in keys:
-        owner = f"   (party {issued.key.party})" if issued.key.party else ""
-        lines.append(f"  {issued.key.role.value:<10} {issued.token}{owner}")
-    return "\n".join([*lines, ""])
+app.command()(serve)  # after verify: ``ledger --help`` lists the commands in this order
 
 
 def main() -> None:

@@ -5,16 +5,13 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Annotated
 
 import typer
 from rich.progress import Progress
 
-from api.bootstrap import build_ledger, build_projections
-from api.cli.output import JsonFlag, emit, err, fail, ledger_database
+from api.cli.output import JsonFlag, emit, err, fail, ledger_read_models
 from projections.runner import Projections, Replay
 
 projections_app = typer.Typer(
@@ -22,20 +19,10 @@ projections_app = typer.Typer(
 )
 
 
-@contextmanager
-def _projections() -> Iterator[Projections]:
-    with ledger_database() as (settings, database):
-        ledger = build_ledger(settings, database)
-        try:
-            yield build_projections(database, ledger)
-        finally:
-            ledger.close()
-
-
 @projections_app.command()
 def status(as_json: JsonFlag = False) -> None:
     """Show each read model's position, the ledger's head, and the lag between them."""
-    with _projections() as projections:
+    with ledger_read_models() as (_database, _ledger, projections):
         found = projections.status()
     models = [{"name": s.name, "position": s.position, "head": s.head, "lag": s.lag} for s in found]
     lines = [f"{'model':<12} {'position':>10} {'head':>10} {'lag':>10}"]
@@ -51,7 +38,7 @@ def rebuild(
     as_json: JsonFlag = False,
 ) -> None:
     """Rebuild read models from position 0 into fresh tables, then switch over."""
-    with _projections() as projections:
+    with ledger_read_models() as (_database, _ledger, projections):
         if name is not None and name not in projections.models:
             known = ", ".join(sorted(projections.models))
             raise fail(f"error: no read model called {name!r} (known: {known})", 1)
@@ -101,7 +88,7 @@ def replay(
         raise fail("error: give exactly one of --to-position and --as-of", 1)
     if as_of is not None and as_of.tzinfo is None:
         as_of = as_of.replace(tzinfo=UTC)
-    with _projections() as projections:
+    with ledger_read_models() as (_database, _ledger, projections):
         names = model or list(projections.models)
         unknown = sorted(set(names) - set(projections.models))
         if unknown:

@@ -11,8 +11,7 @@ from typing import Annotated, Any
 import typer
 from psycopg import Cursor
 
-from api.bootstrap import build_ledger, build_projections
-from api.cli.output import JsonFlag, emit, fail, ledger_database
+from api.cli.output import JsonFlag, emit, fail, ledger_database, ledger_read_models
 from api.routers.evidence import UnknownRecall, recall_bundle
 from ledger.integrity.checkpoint_note import CheckpointRejected
 from ledger.integrity.checkpointer import configured_signing_key
@@ -58,12 +57,8 @@ def evidence(
 def _recall_reads() -> Iterator[Cursor[Any]]:
     """A cursor on read models brought up to the ledger's head first (the CLI has no
     follower running)."""
-    with ledger_database() as (settings, database):
-        ledger = build_ledger(settings, database)
-        try:
-            build_projections(database, ledger).catch_up(RECALL_MODELS)
-        finally:
-            ledger.close()
+    with ledger_read_models() as (database, _ledger, projections):
+        projections.catch_up(RECALL_MODELS)
         with database.connect() as conn, conn.cursor() as cursor:
             try:
                 yield cursor

@@ -20,16 +20,13 @@ from api.deps import AnyKey, EventReaderKey, ReadsDep, ServicesDep, allow
 from api.errors import ExportNotCovered, InvalidRange, ResourceNotFound, problem_responses
 from api.keys import ApiKey, Role
 from ledger.application.aggregate_state import aggregate_state
-from ledger.integrity.audit_export import ExportNotPossible, export_lines, last_leaf_in
+from ledger.integrity.audit_export import ExportNotPossible, export_checkpoint, export_lines
 from ledger.integrity.checkpoint_note import SigningKey
 from ledger.integrity.checkpoints import (
     ProofNotPossible,
-    StoredCheckpoint,
     consistency_proof,
-    extend_tree,
     inclusion_proof,
     latest_checkpoint,
-    sign_checkpoint,
 )
 
 router = APIRouter(prefix="/v1", tags=["audit"])
@@ -141,7 +138,11 @@ async def audit_export(
 
 def _export(database: Any, reads: Any, signer: SigningKey | None, first: int, last: int) -> bytes:
     with reads.connection() as conn:
-        checkpoint = _covering_checkpoint(database, conn, signer, first, last)
+        checkpoint = export_checkpoint(
+            database, conn, first=first, last=last, signing_key=lambda: signer
+        )
+        if checkpoint is None:
+            raise ExportNotCovered("no checkpoint has been signed yet")
         lines: list[bytes] = []
         try:
             for line in export_lines(conn, first=first, last=last, checkpoint=checkpoint):
@@ -157,22 +158,6 @@ def _export(database: Any, reads: Any, signer: SigningKey | None, first: int, la
                 raise ExportNotCovered(str(exc)) from None
             raise ResourceNotFound(str(exc), kind="events") from None
     return b"".join(lines)
-
-
-def _covering_checkpoint(
-    database: Any, conn: Any, signer: SigningKey | None, first: int, last: int
-) -> StoredCheckpoint:
-    """The latest checkpoint, signed anew first when it does not cover the range and the
-    app holds the key."""
-    extend_tree(database)  # so that every recorded event of the range is a leaf
-    found = latest_checkpoint(conn)
-    newest = last_leaf_in(conn, first, last)
-    covered = found is not None and (newest is None or newest[0] < found.tree_size)
-    if not covered and signer is not None:
-        found = sign_checkpoint(database, signer)
-    if found is None:
-        raise ExportNotCovered("no checkpoint has been signed yet")
-    return found
 
 
 @router.get("/aggregates/{aggregate_id}", responses=_READ)

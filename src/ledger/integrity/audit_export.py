@@ -19,8 +19,16 @@ import orjson
 import psycopg
 
 from ledger.integrity import merkle
-from ledger.integrity.checkpoints import StoredCheckpoint, node_lookup
+from ledger.integrity.checkpoint_note import SigningKey
+from ledger.integrity.checkpoints import (
+    StoredCheckpoint,
+    extend_tree,
+    latest_checkpoint,
+    node_lookup,
+    sign_checkpoint,
+)
 from ledger.store.chain import PG_EPOCH_UNIX_US
+from ledger.store.database import Database
 
 PAGE = 1_000
 """Events read, and proved, per statement."""
@@ -61,6 +69,29 @@ def last_leaf_in(conn: psycopg.Connection[Any], first: int, last: int) -> tuple[
         (first, last),
     ).fetchone()
     return (int(row[0]), int(row[1])) if row else None
+
+
+def export_checkpoint(
+    database: Database,
+    conn: psycopg.Connection[Any],
+    *,
+    first: int,
+    last: int,
+    signing_key: Callable[[], SigningKey | None],
+) -> StoredCheckpoint | None:
+    """The checkpoint an export of ``[first, last]`` is proved against.
+
+    The latest checkpoint when it covers the range's recorded events; else one signed now
+    when ``signing_key()`` gives a key (it is asked only then); else the latest all the same
+    (the export then names the events it does not cover); None when none was ever signed.
+    """
+    extend_tree(database)  # so that every recorded event of the range is a leaf
+    found = latest_checkpoint(conn)
+    newest = last_leaf_in(conn, first, last)
+    if found is not None and (newest is None or newest[0] < found.tree_size):
+        return found
+    key = signing_key()
+    return sign_checkpoint(database, key) if key is not None else found
 
 
 def export_lines(
