@@ -91,3 +91,105 @@ def test_the_import_rule_would_catch_infrastructure_in_the_domain() -> None:
 
 def test_the_domain_package_has_modules_to_check() -> None:
     assert {path.name for path in DOMAIN.rglob("*.py")} >= {"product.py", "party.py", "values.py"}
+
+
+# The layers, bottom first: a module may import from its own layer and the ones below it,
+# never from one above (docs/architecture.md). A module belongs to the layer of the longest
+# prefix that names it.
+LAYERS: tuple[tuple[str, ...], ...] = (
+    ("ledger.domain", "ledger.__init__"),
+    ("ledger.settings", "ledger.store", "ledger.migrations"),
+    ("ledger.integrity",),
+    ("ledger.application",),
+    ("projections",),
+    ("ledger.demo",),
+    ("api",),
+    ("api.bench",),
+    ("api.cli", "api.__main__"),
+)
+SRC = REPO / "src"
+
+
+def layer_of(module: str) -> int | None:
+    """The layer of one of the ledger's modules (None for a module of another package)."""
+    found: tuple[int, int] | None = None
+    for rank, prefixes in enumerate(LAYERS):
+        for prefix in prefixes:
+            if (module == prefix or module.startswith(prefix + ".")) and (
+                found is None or len(prefix) > found[1]
+            ):
+                found = (rank, len(prefix))
+    return None if found is None else found[0]
+
+
+def module_name(path: Path, root: Path = SRC) -> str:
+    parts = path.relative_to(root).with_suffix("").parts
+    # A package's own file is its name, but the top package's (empty) one sits at the bottom.
+    if parts[-1] == "__init__" and len(parts) > 2:
+        parts = parts[:-1]
+    return ".".join(parts)
+
+
+def imports_of(path: Path, root: Path = SRC) -> list[tuple[int, str]]:
+    """Every module a file imports (relative imports resolved), with its line number."""
+    name = module_name(path, root)
+    package = name.removesuffix(".__init__") if path.name == "__init__.py" else name
+    package = package if path.name == "__init__.py" else package.rpartition(".")[0]
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+        if isinstance(node, ast.Import):
+            found.extend((node.lineno, alias.name) for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                anchor = package.rsplit(".", node.level - 1)[0] if node.level > 1 else package
+                base = f"{anchor}.{base}" if base else anchor
+            # ``from ledger import merkle`` imports the module ledger.merkle.
+            found.extend((node.lineno, f"{base}.{alias.name}") for alias in node.names)
+    return found
+
+
+def upward_imports(path: Path, root: Path = SRC) -> list[str]:
+    """Imports of ``path`` that reach a layer above its own."""
+    own = layer_of(module_name(path, root))
+    assert own is not None, f"{path} is in no layer"
+    upward = []
+    for line, imported in imports_of(path, root):
+        rank = layer_of(imported)
+        if rank is not None and rank > own:
+            upward.append(f"line {line}: {imported} ({LAYERS[rank][0]} above {LAYERS[own][0]})")
+    return upward
+
+
+@pytest.mark.parametrize(
+    "path", sorted(SRC.rglob("*.py")), ids=lambda path: str(path.relative_to(SRC))
+)
+def test_no_module_imports_from_a_layer_above_its_own(path: Path) -> None:
+    assert upward_imports(path) == []
+
+
+def test_the_layer_rule_would_catch_an_upward_import(tmp_path: Path) -> None:
+    assert layer_of("ledger.domain.lot.aggregate") == 0
+    assert layer_of("ledger.store.database") == layer_of("ledger.settings") == 1
+    assert layer_of("ledger.application.lots") == 3
+    assert layer_of("api.routers.stock") == 6
+    assert layer_of("api.bench.frame") == 7 and layer_of("api.cli.main") == 8
+    assert layer_of("psycopg") is None
+    planted = {
+        "ledger/domain/lot/planted.py": "from ledger.application.lots import Lots\n",
+        "ledger/store/planted.py": "from ledger import integrity\n",
+        "projections/planted.py": "import api.deps\n",
+        "ledger/application/planted.py": "from projections.stock import Stock\n",
+        "api/bench/planted.py": "from api.cli.output import emit\n",
+        "api/routers/planted.py": "from ..bench import frame\n",
+    }
+    for relative, source in planted.items():
+        path = tmp_path / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(source)
+        assert len(upward_imports(path, tmp_path)) == 1, relative
+
+
+def test_every_source_file_is_in_a_layer() -> None:
+    outside = [str(p) for p in SRC.rglob("*.py") if layer_of(module_name(p)) is None]
+    assert outside == []
