@@ -28,15 +28,10 @@ from typing import Any
 import httpx2
 import psycopg
 
-from api.bench.ledger_runs import (
-    percentile,
-    scratch_schema,
-    server_version,
-    synthetic_product_facts,
-)
+from api.bench.frame import Bench, Report, ms_since, percentiles
 from api.bench.serve import ServeProcess, free_port, server_environment
+from api.bench.synthetic import complete_gtin, synthetic_product_facts
 from api.keys import Role, issue_key
-from ledger.domain.values import gs1_check_digit
 from ledger.store.database import Database
 
 AT = "2026-03-02T08:00:00+08:00"
@@ -68,6 +63,12 @@ def parse_mix(text: str) -> dict[str, int]:
     return mix
 
 
+_LOAD_LINE = (
+    "{requests:,} requests in {seconds} s by {clients} clients: {requests_per_s:,.0f}/s, p50"
+    " {p50_ms} ms, p95 {p95_ms} ms, p99 {p99_ms} ms; errors {errors} (statuses {statuses});"
+    " RSS +{rss_growth_mib} MiB; read-model lag max {projection_lag_max_events} events, caught"
+    " up {projection_catch_up_s} s after; {server}"
+)
 _LAG_SQL = (
     "SELECT (SELECT coalesce(max(notification_id), 0) FROM ledger_events)"
     " - coalesce(min(position), 0) FROM ledger_projection_positions"
@@ -84,7 +85,7 @@ class LoadTally:
 
     def record(self, kind: str, status: int | str, began: float) -> None:
         """Count one answer (or a transport failure, as a string) of ``kind``."""
-        self.latencies[kind].append((time.perf_counter() - began) * 1000)
+        self.latencies[kind].append(ms_since(began))
         self.statuses[str(status)] += 1
 
     @property
@@ -163,7 +164,7 @@ class LoadClient:
             }  # fmt: skip
         if kind == "register_product":
             facts = synthetic_product_facts(10_000_000 + self.number * 1_000_000, 1)[0]
-            facts["gtin"] = _gtin(self.number, next(self.keys))
+            facts["gtin"] = complete_gtin(f"08{self.number:03d}{next(self.keys):08d}")
             return "POST", "/v1/products", _json_ready(facts)
         if kind == "place_order":
             return "POST", "/v1/orders", {
@@ -178,11 +179,6 @@ class LoadClient:
         if kind == "lot_query":
             return "GET", f"/v1/lots/{self.gtin}/{lot}", None
         return "GET", "/v1/events?limit=50", None
-
-
-def _gtin(client: int, serial: int) -> str:
-    body = f"08{client:03d}{serial:08d}"
-    return body + str(gs1_check_digit(body))
 
 
 def _json_ready(facts: dict[str, Any]) -> dict[str, Any]:
@@ -277,15 +273,10 @@ def _caught_up_after(database: Database, *, timeout: float = 120.0) -> float:
 
 
 def bench_load(
-    database: Database,
-    migrations_dir: Any,
-    *,
-    seconds: float,
-    clients: int,
-    mix: Mapping[str, int] = MIX,
-) -> dict[str, Any]:
+    bench: Bench, *, seconds: float, clients: int, mix: Mapping[str, int] = MIX
+) -> Report:
     """Run the mix for ``seconds`` with ``clients`` concurrent clients; the report."""
-    with scratch_schema(database, migrations_dir) as scratch:
+    with bench.scratch() as scratch:
         with scratch.connect(autocommit=True) as conn:
             token = issue_key(conn, role=Role.OPERATOR, name="load").token
             finance = issue_key(conn, role=Role.FINANCE, name="load finance").token
@@ -311,21 +302,21 @@ def bench_load(
             catch_up = _caught_up_after(scratch)
         finally:
             server.stop()
-        report = _report(
+        figures = _figures(
             tally,
             lags,
             elapsed=elapsed,
             rss=(rss_before, rss_after),
             catch_up=catch_up,
             clients=clients,
-            server=server_version(scratch),
+            server=bench.server_version(),
         )
-    report["server_log"] = str(log)
-    report["mix"] = dict(mix)
-    return report
+    figures["server_log"] = str(log)
+    figures["mix"] = dict(mix)
+    return Report(figures, _LOAD_LINE.format_map(figures))
 
 
-def _report(
+def _figures(
     tally: LoadTally,
     lags: list[int],
     *,
@@ -339,22 +330,20 @@ def _report(
     requests = sum(len(times) for times in tally.latencies.values())
     everything = [ms for times in tally.latencies.values() for ms in times]
     kinds = {
-        kind: {
-            "requests": len(times),
-            "p50_ms": round(percentile(times, 50), 2),
-            "p95_ms": round(percentile(times, 95), 2),
-            "p99_ms": round(percentile(times, 99), 2),
-        }
+        kind: {"requests": len(times), **percentiles("", times, 50, 95, 99, digits=2)}
         for kind, times in sorted(tally.latencies.items())
     }
+    overall = (
+        percentiles("", everything, 50, 95, 99, digits=2)
+        if everything
+        else dict.fromkeys(("p50_ms", "p95_ms", "p99_ms"))
+    )
     return {
         "seconds": round(elapsed, 1),
         "clients": clients,
         "requests": requests,
         "requests_per_s": round(requests / elapsed, 1) if elapsed else 0.0,
-        "p50_ms": round(percentile(everything, 50), 2) if everything else None,
-        "p95_ms": round(percentile(everything, 95), 2) if everything else None,
-        "p99_ms": round(percentile(everything, 99), 2) if everything else None,
+        **overall,
         "by_kind": kinds,
         "statuses": dict(sorted(tally.statuses.items())),
         "errors": tally.errors,
