@@ -17,7 +17,8 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from api.bench.evidence import bench_bundle, recall_scenario
-from api.bootstrap import build_ledger, build_projections
+from api.bench.frame import Bench
+from api.bootstrap import build_projections
 from ledger.application.ledger import Ledger
 from ledger.integrity import merkle
 from ledger.integrity.checkpoint_note import SigningKey
@@ -248,9 +249,7 @@ def test_the_events_carry_no_inclusion_paths_and_their_payload_is_their_state(
 
 def test_the_bundle_benchmark_builds_and_verifies_a_bundle(database: Database) -> None:
     result = bench_bundle(
-        database,
-        lambda db: build_ledger(Settings(pool_size=2), db),
-        Settings().migrations_dir,
+        Bench(database, Settings(pool_size=2)),
         recall_impact,
         lambda db, ledger: build_projections(db, ledger).catch_up(),
         consignees=4,

@@ -24,7 +24,7 @@ import httpx2
 import psutil
 from psycopg import sql
 
-from api.bench.load import ServeProcess
+from api.bench.serve import ServeProcess
 from api.bootstrap import build_projections
 from conftest import valid_gtin
 from ledger.application.ledger import Ledger

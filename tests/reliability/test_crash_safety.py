@@ -27,7 +27,7 @@ from reliability_harness import (
     wait_until_caught_up,
 )
 
-from api.bench.load import ServeProcess, free_port
+from api.bench.serve import ServeProcess, free_port
 from api.keys import Role
 from conftest import cli_env, run_cli
 from ledger.application.ledger import Ledger

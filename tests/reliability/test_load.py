@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from api.bench.frame import Bench
 from api.bench.load import MIX, bench_load
 from conftest import cli_env, run_cli
 from ledger.settings import Settings
@@ -18,7 +19,7 @@ from ledger.store.database import Database
 
 
 def _run(server: Database, *, seconds: float, clients: int) -> dict[str, Any]:
-    return bench_load(server, Settings().migrations_dir, seconds=seconds, clients=clients)
+    return bench_load(Bench(server, Settings()), seconds=seconds, clients=clients).figures
 
 
 def _assert_healthy(report: dict[str, Any]) -> None:

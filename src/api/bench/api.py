@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import httpx2
@@ -18,19 +19,13 @@ from psycopg import sql
 from psycopg.types.numeric import Int8
 
 from api.app import create_app
-from api.bench.ledger_runs import (
-    RunTimes,
-    append_through_ledger,
-    percentile,
-    scratch_schema,
-    server_version,
-    synthetic_product_facts,
-)
-from api.bootstrap import build_ledger, build_projections
+from api.bench.frame import Bench, Report, RunTimes, ms_since, percentile, percentiles
+from api.bench.ledger_runs import append_through_ledger
+from api.bench.synthetic import synthetic_product_facts
+from api.bootstrap import build_projections
 from api.event_log import EventQuery, page_statement
 from api.keys import Role, issue_key
 from api.server import ServerThread
-from ledger.settings import Settings
 from ledger.store.database import Database
 
 PAGE = 500
@@ -46,8 +41,16 @@ _CREATE_RAW = sql.SQL(
     " PRIMARY KEY (originator_id, originator_version));"
     " CREATE UNIQUE INDEX ON {table} (notification_id)"
 )
-
-Progress = Callable[[int], None]
+_API_LINE = (
+    "API write p50 {api_write_p50_ms:.2f} ms, p95 {api_write_p95_ms:.2f} ms, p99"
+    " {api_write_p99_ms:.2f} ms; raw insert p99 {raw_insert_p99_ms:.2f} ms; {writes} writes,"
+    " {server}"
+)
+_PAGE_LINE = (
+    "page of {page} at {events:,} events: API p50 {api_page_p50_ms:.2f} ms, p99"
+    " {api_page_p99_ms:.2f} ms; raw SELECT p50 {raw_select_p50_ms:.2f} ms, p99"
+    " {raw_select_p99_ms:.2f} ms; {server}"
+)
 
 
 def _request_bodies(start: int, count: int) -> list[bytes]:
@@ -68,23 +71,28 @@ def _request_bodies(start: int, count: int) -> list[bytes]:
     return bodies
 
 
-def _token(database: Database, role: Role) -> str:
-    with database.connect(autocommit=True) as conn:
-        return issue_key(conn, role=role, name=f"bench-{role}").token
-
-
-def _client(server: ServerThread, token: str) -> httpx2.Client:
-    return httpx2.Client(
-        base_url=server.url,
-        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
-        timeout=30.0,
-    )
+@contextmanager
+def _served(
+    bench: Bench, scratch: Database, role: Role
+) -> Iterator[tuple[httpx2.Client, psycopg.Connection[Any]]]:
+    """The API on ``scratch`` served on a loopback port, a client of it holding a key of
+    ``role``, and a raw connection for the baseline."""
+    with scratch.connect(autocommit=True) as conn:
+        token = issue_key(conn, role=role, name=f"bench-{role}").token
+    app = create_app(bench.settings, database=scratch)
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+    with (
+        scratch.connect(autocommit=True) as raw,
+        ServerThread(app) as server,
+        httpx2.Client(base_url=server.url, headers=headers, timeout=30.0) as client,
+    ):
+        yield client, raw
 
 
 def _timed_write(client: httpx2.Client, body: bytes, key: str, times: list[float]) -> None:
     began = time.perf_counter()
     response = client.post("/v1/products", content=body, headers={"Idempotency-Key": key})
-    times.append((time.perf_counter() - began) * 1000)
+    times.append(ms_since(began))
     if response.status_code != 201:
         raise RuntimeError(f"benchmark write failed: {response.status_code} {response.text}")
 
@@ -92,7 +100,7 @@ def _timed_write(client: httpx2.Client, body: bytes, key: str, times: list[float
 def _timed_insert(conn: psycopg.Connection[Any], statement: bytes, body: bytes) -> float:
     began = time.perf_counter()
     conn.execute(statement, (uuid.uuid4(), 1, _PRODUCT_TOPIC, body), prepare=True)
-    return (time.perf_counter() - began) * 1000
+    return ms_since(began)
 
 
 def _raw_insert(table: sql.Identifier) -> bytes:
@@ -127,7 +135,7 @@ def _alternate_writes(
     return api_ms, raw_ms
 
 
-def bench_api(database: Database, settings: Settings, *, writes: int) -> dict[str, Any]:
+def bench_api(bench: Bench, *, writes: int) -> Report:
     """``writes`` sequential product registrations through the API, one event each.
 
     The raw side inserts one row of the same size per autocommit statement; both sides
@@ -135,55 +143,40 @@ def bench_api(database: Database, settings: Settings, *, writes: int) -> dict[st
     """
     warmup = min(writes, 50)
     bodies = _request_bodies(0, warmup + writes)
-    with scratch_schema(database, settings.migrations_dir) as scratch:
-        token = _token(scratch, Role.OPERATOR)
-        app = create_app(settings, database=scratch)
-        with (
-            scratch.connect(autocommit=True) as raw,
-            ServerThread(app) as server,
-            _client(server, token) as client,
-        ):
-            api_ms, raw_ms = _alternate_writes(client, raw, bodies, warmup=warmup)
-        postgres = server_version(scratch)
-    return {
+    with bench.scratch() as scratch, _served(bench, scratch, Role.OPERATOR) as (client, raw):
+        api_ms, raw_ms = _alternate_writes(client, raw, bodies, warmup=warmup)
+    figures = {
         "writes": writes,
-        "api_write_p50_ms": round(percentile(api_ms, 50), 3),
-        "api_write_p95_ms": round(percentile(api_ms, 95), 3),
-        "api_write_p99_ms": round(percentile(api_ms, 99), 3),
+        **percentiles("api_write", api_ms, 50, 95, 99),
         "api_write_max_ms": round(max(api_ms), 3),
-        "raw_insert_p50_ms": round(percentile(raw_ms, 50), 3),
-        "raw_insert_p99_ms": round(percentile(raw_ms, 99), 3),
-        "server": postgres,
+        **percentiles("raw_insert", raw_ms, 50, 99),
+        "server": bench.server_version(),
     }
+    return Report(figures, _API_LINE.format_map(figures))
 
 
-def _fill(
-    settings: Settings, database: Database, events: int, progress: Progress
-) -> tuple[float, float]:
+def _fill(bench: Bench, database: Database, events: int) -> tuple[float, float]:
     """Record ``events`` product registrations through the ledger, 500 per commit, then
     bring the read models up to date, as a running API would keep them.
 
     Returns the seconds each step took.
     """
-    ledger = build_ledger(settings, database)
-    try:
+    with bench.ledger(database) as ledger:
         began = time.perf_counter()
         for offset in range(0, events, _FILL_CHUNK):
             facts = synthetic_product_facts(offset, min(_FILL_CHUNK, events - offset))
             append_through_ledger(ledger, facts, batch=PAGE, times=RunTimes())
-            progress(len(facts))
+            bench.progress(len(facts))
         recorded = time.perf_counter()
         build_projections(database, ledger).catch_up()
         folded = time.perf_counter()
-    finally:
-        ledger.close()
     return recorded - began, folded - recorded
 
 
 def _timed_page(client: httpx2.Client, after: int, expected: int) -> float:
     began = time.perf_counter()
     response = client.get("/v1/events", params={"after": after, "limit": PAGE})
-    elapsed = (time.perf_counter() - began) * 1000
+    elapsed = ms_since(began)
     # Counted in the bytes, not parsed: the client shares the server's process, and
     # parsing every page would make collections that stall the server's next request.
     items = response.content.count(b'"position":')
@@ -200,7 +193,7 @@ def _timed_select(conn: psycopg.Connection[Any], after: int) -> float:
     with conn.cursor(binary=True) as cur:
         cur.execute(statement, params, prepare=True)
         cur.fetchall()
-    return (time.perf_counter() - began) * 1000
+    return ms_since(began)
 
 
 def _alternate_pages(
@@ -224,14 +217,7 @@ def _alternate_pages(
     return api_ms, raw_ms
 
 
-def bench_events_page(
-    database: Database,
-    settings: Settings,
-    *,
-    events: int,
-    repeat: int = 20,
-    progress: Progress | None = None,
-) -> dict[str, Any]:
+def bench_events_page(bench: Bench, *, events: int, repeat: int = 20) -> Report:
     """Time ``GET /v1/events?limit=500`` at several positions of a ledger of ``events``.
 
     The read models are brought up to date before the timing, so that the server's
@@ -239,30 +225,22 @@ def bench_events_page(
     not rendered); both alternate, page by page.
     """
     afters = sorted({0, events // 4, events // 2, 3 * events // 4, max(events - PAGE, 0)})
-    with scratch_schema(database, settings.migrations_dir) as scratch:
-        fill_seconds, fold_seconds = _fill(settings, scratch, events, progress or (lambda _n: None))
-        token = _token(scratch, Role.AUDITOR)
-        app = create_app(settings, database=scratch)
-        with (
-            scratch.connect(autocommit=True) as raw,
-            ServerThread(app) as server,
-            _client(server, token) as client,
-        ):
+    with bench.scratch() as scratch:
+        fill_seconds, fold_seconds = _fill(bench, scratch, events)
+        with _served(bench, scratch, Role.AUDITOR) as (client, raw):
             api_ms, raw_ms = _alternate_pages(
                 client, raw, events=events, afters=afters, repeat=repeat
             )
-        postgres = server_version(scratch)
     every = [ms for runs in api_ms.values() for ms in runs]
-    return {
+    figures = {
         "events": events,
         "page": PAGE,
         "repeat": repeat,
-        "api_page_p50_ms": round(percentile(every, 50), 3),
-        "api_page_p99_ms": round(percentile(every, 99), 3),
+        **percentiles("api_page", every, 50, 99),
         "api_page_p50_ms_after": {str(a): round(percentile(ms, 50), 3) for a, ms in api_ms.items()},
-        "raw_select_p50_ms": round(percentile(raw_ms, 50), 3),
-        "raw_select_p99_ms": round(percentile(raw_ms, 99), 3),
+        **percentiles("raw_select", raw_ms, 50, 99),
         "fill_events_per_s": round(events / fill_seconds, 1),
         "read_models_fold_events_per_s": round(events / fold_seconds, 1),
-        "server": postgres,
+        "server": bench.server_version(),
     }
+    return Report(figures, _PAGE_LINE.format_map(figures))

@@ -6,39 +6,41 @@ import random
 import statistics
 import threading
 import time
-from collections.abc import Callable
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from api.bench.ledger_runs import (
-    RunTimes,
-    append_through_ledger,
-    percentile,
-    scratch_schema,
-    server_version,
-    synthetic_product_facts,
-)
+from api.bench.frame import Bench, Report, RunTimes, insert_events, ms_since, percentiles
+from api.bench.ledger_runs import append_through_ledger
+from api.bench.synthetic import synthetic_product_facts
 from ledger.application.ledger import Ledger
 from ledger.integrity.checkpoint_note import SigningKey
 from ledger.integrity.checkpointer import Checkpointer
 from ledger.integrity.checkpoints import extend_tree, inclusion_proof
-from ledger.store.database import Database
 
 _FILL_CHUNK = 100_000
 _BENCH_KEY_NAME = "bench.ledger/checkpoints"
+# Events of the size of a small payload, for a long ledger quickly.
+_SYNTHETIC_ROWS = (
+    "SELECT gen_random_uuid(), 1, 'bench:SyntheticEvent',"
+    " convert_to(repeat('x', 240) || n::text, 'UTF8')"
+    " FROM generate_series(1, %(count)s) AS n"
+)
+_CHECKPOINT_LINE = (
+    "appends {plain_events_per_s:,.0f} events/s without checkpoints, {signing_events_per_s:,.0f}"
+    " events/s signing every {every_events} ({checkpoints_signed} signed): overhead"
+    " {overhead_pct:.2f} %; batch {batch}, {server}"
+)
+_PROOF_LINE = (
+    "inclusion proof at {events:,} events: p50 {proof_p50_ms:.3f} ms, p99 {proof_p99_ms:.3f} ms"
+    " ({samples} proofs); tree built in {tree_build_s} s ({tree_build_leaves_per_s:,.0f}"
+    " leaves/s); {server}"
+)
 
 
 def bench_checkpoint(
-    database: Database,
-    build_ledger: Callable[[Database], Ledger],
-    migrations_dir: Any,
-    *,
-    events: int,
-    batch: int,
-    every_events: int,
-    repeat: int = 3,
-) -> dict[str, Any]:
+    bench: Bench, *, events: int, batch: int, every_events: int, repeat: int = 3
+) -> Report:
     """Append ``events`` through the ledger with and without a checkpointer running.
 
     The checkpointer runs as under ``ledger serve``: a thread of the same process, told of
@@ -50,8 +52,7 @@ def bench_checkpoint(
     signing: list[float] = []
     signed = 0
     key = SigningKey(_BENCH_KEY_NAME, Ed25519PrivateKey.generate())
-    with scratch_schema(database, migrations_dir) as scratch:
-        ledger = build_ledger(scratch)
+    with bench.scratch() as scratch, bench.ledger(scratch) as ledger:
         # Saves tell the checkpointer of the run under way, if any (plain runs have none).
         running: list[Checkpointer] = []
 
@@ -60,32 +61,26 @@ def bench_checkpoint(
                 checkpointer.saw(position)
 
         ledger.on_saved(tell_running)
-        try:
-            warm = synthetic_product_facts(10**9, min(batch * 3, 300))
-            append_through_ledger(ledger, warm, batch=batch, times=RunTimes())
-            for run in range(repeat):
-                sides = ("plain", "signing") if run % 2 == 0 else ("signing", "plain")
-                for side in sides:
-                    inputs = synthetic_product_facts(
-                        (2 * run + (side == "signing")) * events, events
-                    )
-                    if side == "plain":
-                        plain.append(_timed_appends(ledger, inputs, batch))
-                        continue
-                    extend_tree(scratch)
-                    checkpointer = Checkpointer(
-                        scratch, key, every_events=every_events, every_seconds=3600
-                    )
-                    running.append(checkpointer)
-                    rate, count = _appends_while_signing(ledger, checkpointer, inputs, batch)
-                    running.clear()
-                    signing.append(rate)
-                    signed += count
-        finally:
-            ledger.close()
-        server = server_version(scratch)
+        warm = synthetic_product_facts(10**9, min(batch * 3, 300))
+        append_through_ledger(ledger, warm, batch=batch, times=RunTimes())
+        for run in range(repeat):
+            sides = ("plain", "signing") if run % 2 == 0 else ("signing", "plain")
+            for side in sides:
+                inputs = synthetic_product_facts((2 * run + (side == "signing")) * events, events)
+                if side == "plain":
+                    plain.append(_timed_appends(ledger, inputs, batch))
+                    continue
+                extend_tree(scratch)
+                checkpointer = Checkpointer(
+                    scratch, key, every_events=every_events, every_seconds=3600
+                )
+                running.append(checkpointer)
+                rate, count = _appends_while_signing(ledger, checkpointer, inputs, batch)
+                running.clear()
+                signing.append(rate)
+                signed += count
     plain_rate, signing_rate = statistics.median(plain), statistics.median(signing)
-    return {
+    figures = {
         "events": events,
         "batch": batch,
         "every_events": every_events,
@@ -93,8 +88,9 @@ def bench_checkpoint(
         "signing_events_per_s": round(signing_rate, 1),
         "overhead_pct": round(100 * (1 - signing_rate / plain_rate), 2),
         "checkpoints_signed": signed,
-        "server": server,
+        "server": bench.server_version(),
     }
+    return Report(figures, _CHECKPOINT_LINE.format_map(figures))
 
 
 def _timed_appends(ledger: Ledger, inputs: list[dict[str, Any]], batch: int) -> float:
@@ -119,35 +115,13 @@ def _appends_while_signing(
     return rate, len(checkpointer.signed)
 
 
-def fill_events(database: Database, events: int, *, progress: Callable[[int], None]) -> None:
-    """Append ``events`` synthetic events in large statements (the chain trigger hashes
-    each), for benchmarks that need a long ledger rather than realistic commands."""
-    with database.connect() as conn:
-        for offset in range(0, events, _FILL_CHUNK):
-            count = min(_FILL_CHUNK, events - offset)
-            conn.execute(
-                "INSERT INTO ledger_events (originator_id, originator_version, topic, state)"
-                " SELECT gen_random_uuid(), 1, 'bench:SyntheticEvent',"
-                " convert_to(repeat('x', 240) || n::text, 'UTF8')"
-                " FROM generate_series(1, %s) AS n",
-                (count,),
-            )
-            conn.commit()
-            progress(count)
-
-
-def bench_proof(
-    database: Database,
-    migrations_dir: Any,
-    *,
-    events: int,
-    samples: int,
-    progress: Callable[[int], None] = lambda _n: None,
-) -> dict[str, Any]:
+def bench_proof(bench: Bench, *, events: int, samples: int) -> Report:
     """Inclusion-proof latency at ``events`` events: random positions, each proof read
     from the stored tree with one statement and assembled, as the API does."""
-    with scratch_schema(database, migrations_dir) as scratch:
-        fill_events(scratch, events, progress=progress)
+    with bench.scratch() as scratch:
+        insert_events(
+            scratch, events, rows=_SYNTHETIC_ROWS, chunk=_FILL_CHUNK, progress=bench.progress
+        )
         started = time.perf_counter()
         size = extend_tree(scratch)
         extend_seconds = time.perf_counter() - started
@@ -161,14 +135,13 @@ def bench_proof(
                 t0 = time.perf_counter()
                 inclusion_proof(scratch, conn, position=position, tree_size=size)
                 if sample >= 20:  # the first few warm the connection and the plan cache
-                    latencies.append((time.perf_counter() - t0) * 1000)
-        server = server_version(scratch)
-    return {
+                    latencies.append(ms_since(t0))
+    figures = {
         "events": events,
         "samples": samples,
-        "proof_p50_ms": round(percentile(latencies, 50), 3),
-        "proof_p99_ms": round(percentile(latencies, 99), 3),
+        **percentiles("proof", latencies, 50, 99),
         "tree_build_s": round(extend_seconds, 2),
         "tree_build_leaves_per_s": round(size / extend_seconds, 1) if extend_seconds else 0.0,
-        "server": server,
+        "server": bench.server_version(),
     }
+    return Report(figures, _PROOF_LINE.format_map(figures))

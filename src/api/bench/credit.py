@@ -4,49 +4,46 @@ each against a raw PostgreSQL baseline measured in the same run."""
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
 
 from psycopg import sql
 
-from api.bench.ledger_runs import percentile, scratch_schema, server_version
+from api.bench.frame import Bench, Report, ms_since, percentiles, timed_ms
+from api.bench.synthetic import register_product
 from ledger.application.ledger import Ledger
 from ledger.domain.order import OrderLine
-from ledger.domain.values import PartyRole, RiskClass, gs1_check_digit
+from ledger.domain.values import PartyRole, RiskClass
 from ledger.settings import Settings
 from ledger.store.database import Database
 from projections.receivable_reports import receivables_as_of
 
 _AT = datetime(2026, 3, 2, 8, tzinfo=UTC)
+_TODAY = date(2026, 6, 30)
+_RAW_SUM = (
+    "SELECT customer, sum(amount) FROM receivable_lines WHERE occurred_on <= %s GROUP BY customer"
+)
 _RAW_SETUP = (
     "CREATE TABLE bench_raw_accounts (customer text PRIMARY KEY, exposure numeric NOT NULL,"
     " credit_limit numeric NOT NULL);"
     " CREATE TABLE bench_raw_orders (order_ref text PRIMARY KEY, customer text NOT NULL,"
     " amount numeric NOT NULL, approved boolean NOT NULL)"
 )
-
-
-def _ms(began: float) -> float:
-    return (time.perf_counter() - began) * 1000
-
-
-def _summary(prefix: str, times: list[float]) -> dict[str, float]:
-    return {f"{prefix}_p{p}_ms": round(percentile(times, p), 3) for p in (50, 95, 99)}
+_ORDER_LINE = (
+    "order placement p50 {order_p50_ms:.2f} ms, p99 {order_p99_ms:.2f} ms; raw p99"
+    " {raw_p99_ms:.2f} ms; {orders} orders over {customers} accounts, {server}"
+)
+_AGEING_LINE = (
+    "ageing of {customers:,} customers, {lines:,} lines: today p99 {ageing_today_p99_ms:.1f} ms;"
+    " as of past dates p50 {ageing_p50_ms:.1f} ms, p99 {ageing_p99_ms:.1f} ms; raw sum p99"
+    " {raw_sum_p99_ms:.1f} ms; one customer p99 {one_customer_p99_ms:.2f} ms; {server}"
+)
 
 
 def _prepare_orders(ledger: Ledger, customers: int) -> tuple[str, list[str]]:
-    body = "0696000000001"
-    gtin = body + str(gs1_check_digit(body))
-    ledger.master_data.register_product(
-        gtin=gtin,
-        name="Bench infusion set",
-        registration_certificate="R-1",
-        risk_class=RiskClass.II,
-        unit_of_use="each",
-    )
+    gtin = register_product(ledger, "0696000000001", name="Bench infusion set",
+                            certificate="R-1", risk_class=RiskClass.II)  # fmt: skip
     codes = [f"HOSP-B{n:05d}" for n in range(customers)]
     for code in codes:
         ledger.master_data.register_party(
@@ -94,23 +91,15 @@ def _raw_orders(database: Database, codes: list[str], orders: int) -> list[float
                 (customer,),
             )
             conn.commit()
-            times.append(_ms(began))
+            times.append(ms_since(began))
     return times
 
 
-def bench_order(
-    database: Database,
-    build: Callable[[Database], Ledger],
-    migrations_dir: Any,
-    *,
-    orders: int = 2000,
-    customers: int = 50,
-) -> dict[str, Any]:
+def bench_order(bench: Bench, *, orders: int = 2000, customers: int = 50) -> Report:
     """Place ``orders`` one-line orders (credit check, order and account saved together)
     across ``customers`` accounts; time each against the raw lock-insert-update."""
-    with scratch_schema(database, migrations_dir) as scratch:
-        ledger = build(scratch)
-        try:
+    with bench.scratch() as scratch:
+        with bench.ledger(scratch) as ledger:
             gtin, codes = _prepare_orders(ledger, customers)
             line = [OrderLine(gtin, 1, Decimal(100))]
             times = []
@@ -123,18 +112,16 @@ def bench_order(
                     lines=line,
                     placed_at=_AT,
                 )
-                times.append(_ms(began))
-        finally:
-            ledger.close()
+                times.append(ms_since(began))
         raw = _raw_orders(scratch, codes, orders)
-        version = server_version(scratch)
-    return {
+    figures = {
         "orders": orders,
         "customers": customers,
-        **_summary("order", times),
-        **_summary("raw", raw),
-        "server": version,
+        **percentiles("order", times, 50, 95, 99),
+        **percentiles("raw", raw, 50, 95, 99),
+        "server": bench.server_version(),
     }
+    return Report(figures, _ORDER_LINE.format_map(figures))
 
 
 _FILL_LINES = """
@@ -220,20 +207,16 @@ def fill_receivables(
 
 
 def bench_ageing(
-    database: Database,
-    migrations_dir: Any,
-    *,
-    customers: int = 10_000,
-    invoices: int = 1_000_000,
-    repeat: int = 20,
-) -> dict[str, Any]:
+    bench: Bench, *, customers: int = 10_000, invoices: int = 1_000_000, repeat: int = 20
+) -> Report:
     """Time the ageing report (buckets, totals, DSO figures per customer) as of today and
     as of dates through the year (the same reading for both), against a raw
     one-sum-per-customer over the lines."""
-    with scratch_schema(database, migrations_dir) as scratch:
+    migrations_dir = Path(bench.settings.migrations_dir)
+    with bench.scratch() as scratch:
         began = time.perf_counter()
         lines = fill_receivables(
-            scratch, customers=customers, invoices=invoices, migrations_dir=Path(migrations_dir)
+            scratch, customers=customers, invoices=invoices, migrations_dir=migrations_dir
         )
         fill_s = time.perf_counter() - began
         days = [date(2025, 1, 1) + timedelta(days=30 + (300 * n) // repeat) for n in range(repeat)]
@@ -243,34 +226,20 @@ def bench_ageing(
             for day in days:
                 began = time.perf_counter()
                 rows = receivables_as_of(cur, as_of=day)
-                report.append(_ms(began))
-                began = time.perf_counter()
-                cur.execute(
-                    "SELECT customer, sum(amount) FROM receivable_lines"
-                    " WHERE occurred_on <= %s GROUP BY customer",
-                    (day,),
-                ).fetchall()
-                raw.append(_ms(began))
-            today = []
-            for _ in days:
-                began = time.perf_counter()
-                receivables_as_of(cur, as_of=date(2026, 6, 30))
-                today.append(_ms(began))
-            one = []
-            for day in days:
-                began = time.perf_counter()
-                receivables_as_of(cur, as_of=day, customer="C000042")
-                one.append(_ms(began))
-        version = server_version(scratch)
-    return {
+                report.append(ms_since(began))
+                raw.append(timed_ms(lambda on: cur.execute(_RAW_SUM, (on,)).fetchall(), day))
+            today = [timed_ms(receivables_as_of, cur, as_of=_TODAY) for _ in days]
+            one = [timed_ms(receivables_as_of, cur, as_of=day, customer="C000042") for day in days]
+    figures = {
         "customers": customers,
         "invoices": invoices,
         "lines": lines,
         "fill_s": round(fill_s, 1),
         "rows": len(rows),
-        **_summary("ageing_today", today),
-        **_summary("ageing", report),
-        **_summary("raw_sum", raw),
-        **_summary("one_customer", one),
-        "server": version,
+        **percentiles("ageing_today", today, 50, 95, 99),
+        **percentiles("ageing", report, 50, 95, 99),
+        **percentiles("raw_sum", raw, 50, 95, 99),
+        **percentiles("one_customer", one, 50, 95, 99),
+        "server": bench.server_version(),
     }
+    return Report(figures, _AGEING_LINE.format_map(figures))

@@ -24,7 +24,9 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from api.bench.ledger_runs import scratch_schema
+from api.bench.frame import Bench, Report, insert_events
+from api.bootstrap import build_projections
+from api.routers.evidence import recall_read_model
 from ledger.application.ledger import Ledger
 from ledger.domain.lot_ref import LotRef
 from ledger.domain.recall.rules import Jurisdiction, RecallLevel
@@ -33,7 +35,13 @@ from ledger.integrity.audit_export import event_records
 from ledger.integrity.checkpoint_note import SigningKey
 from ledger.integrity.checkpoints import sign_checkpoint
 from ledger.integrity.evidence import verifier
-from ledger.integrity.evidence.bundle import RecallSource, build_bundle, event_line, inclusion_proof
+from ledger.integrity.evidence.bundle import (
+    EvidenceNotPossible,
+    RecallSource,
+    build_bundle,
+    event_line,
+    inclusion_proof,
+)
 from ledger.store.database import Database
 
 START = datetime(2026, 3, 2, 8, tzinfo=UTC)
@@ -43,6 +51,23 @@ MANUFACTURER = "MFR-EV"
 UNITS_EACH = 2
 _BENCH_KEY_NAME = "bench.ledger/evidence"
 _FILL_CHUNK = 50_000
+# Shipment-like events: JSON payloads of the size the ledger's own shipments have.
+_SHIPMENT_ROWS = (
+    "SELECT gen_random_uuid(), 1, 'ledger.domain.lot:Lot.ShipmentDispatched',"
+    " convert_to(json_build_object('shipment', 'SH-' || n, 'consignee',"
+    " 'HOSP-' || (n %% 500), 'from_locations', json_build_object('WH-SH-01', 2),"
+    " 'quantity', 2, 'order', null, 'occurred_at', json_build_object('_type_',"
+    " 'datetime_iso', '_data_', '2026-03-03T08:00:00+00:00'))::text, 'UTF8')"
+    " FROM generate_series(%(first)s::bigint, %(last)s::bigint) AS n"
+)
+_BUNDLE_LINE = (
+    "bundle for {consignees} consignees ({events} events): {bundle_s:.2f} s, {bundle_bytes:,}"
+    " bytes; verify_bundle.py {verify_bundle_s:.2f} s ({verdict})"
+)
+_VERIFIER_LINE = (
+    "; verifier {verifier_events_per_s:,.0f} events/s over {events:,} events (plain SHA-256 of"
+    " each line {sha256_lines_per_s:,.0f}/s)"
+)
 
 
 @dataclass(frozen=True)
@@ -100,19 +125,15 @@ def recall_scenario(ledger: Ledger, consignees: int, *, number: str = "RC-EV-1")
     return RecallScenario(number, GTIN, LOT, codes)
 
 
-def bench_verifier(
-    database: Database,
-    migrations_dir: Any,
-    *,
-    events: int,
-    progress: Callable[[int], None] = lambda _n: None,
-) -> dict[str, Any]:
+def bench_verifier(bench: Bench, *, events: int) -> dict[str, Any]:
     """The bundle verifier's event checks (payload, chain hash, and the batch inclusion proof
     recomputed to the checkpoint's root) over ``events`` consecutive events written as a
     bundle writes them, against a plain SHA-256 of each line as the baseline."""
     key = SigningKey(_BENCH_KEY_NAME, Ed25519PrivateKey.generate())
-    with scratch_schema(database, migrations_dir) as scratch:
-        _fill_shipments(scratch, events, progress)
+    with bench.scratch() as scratch:
+        insert_events(
+            scratch, events, rows=_SHIPMENT_ROWS, chunk=_FILL_CHUNK, progress=bench.progress
+        )
         checkpoint = sign_checkpoint(scratch, key)
         assert checkpoint is not None
         with scratch.connect(autocommit=True) as conn:
@@ -148,30 +169,8 @@ def bench_verifier(
     }
 
 
-def _fill_shipments(database: Database, events: int, progress: Callable[[int], None]) -> None:
-    """Append ``events`` shipment-like events in large statements (the chain trigger
-    hashes each): JSON payloads of the size the ledger's own shipments have."""
-    with database.connect() as conn:
-        for offset in range(0, events, _FILL_CHUNK):
-            count = min(_FILL_CHUNK, events - offset)
-            conn.execute(
-                "INSERT INTO ledger_events (originator_id, originator_version, topic, state)"
-                " SELECT gen_random_uuid(), 1, 'ledger.domain.lot:Lot.ShipmentDispatched',"
-                " convert_to(json_build_object('shipment', 'SH-' || n, 'consignee',"
-                " 'HOSP-' || (n %% 500), 'from_locations', json_build_object('WH-SH-01', 2),"
-                " 'quantity', 2, 'order', null, 'occurred_at', json_build_object('_type_',"
-                " 'datetime_iso', '_data_', '2026-03-03T08:00:00+00:00'))::text, 'UTF8')"
-                " FROM generate_series(%s::bigint, %s::bigint) AS n",
-                (offset + 1, offset + count),
-            )
-            conn.commit()
-            progress(count)
-
-
 def bench_bundle(
-    database: Database,
-    build_ledger: Callable[[Database], Ledger],
-    migrations_dir: Any,
+    bench: Bench,
     source: RecallSource,
     catch_up: Callable[[Database, Ledger], object],
     *,
@@ -181,16 +180,12 @@ def bench_bundle(
     """The time to build the evidence bundle of a recall whose lot reached ``consignees``
     consignees (read models caught up first, untimed), and to verify it."""
     key = SigningKey(_BENCH_KEY_NAME, Ed25519PrivateKey.generate())
-    with scratch_schema(database, migrations_dir) as scratch:
-        ledger = build_ledger(scratch)
-        try:
-            story = recall_scenario(ledger, consignees)
-            catch_up(scratch, ledger)
-            started = time.perf_counter()
-            bundle = build_bundle(scratch, source, story.number, key, fold_source=fold_source)
-            seconds = time.perf_counter() - started
-        finally:
-            ledger.close()
+    with bench.scratch() as scratch, bench.ledger(scratch) as ledger:
+        story = recall_scenario(ledger, consignees)
+        catch_up(scratch, ledger)
+        started = time.perf_counter()
+        bundle = build_bundle(scratch, source, story.number, key, fold_source=fold_source)
+        seconds = time.perf_counter() - started
     assert bundle is not None
     with tempfile.TemporaryDirectory() as directory:
         with zipfile.ZipFile(io.BytesIO(bundle.data)) as archive:
@@ -209,3 +204,23 @@ def bench_bundle(
         "verify_bundle_s": round(verify_seconds, 3),
         "verdict": verdict.stdout.strip(),
     }
+
+
+def bench_evidence(bench: Bench, *, consignees: int, events: int) -> Report:
+    """The verifier's events per second over ``events`` events, then the bundle of a recall
+    whose lot reached ``consignees`` consignees (its figures are left out, saying why, when
+    no bundle can be built: the verifier's stand on their own)."""
+    verifier_figures = bench_verifier(bench, events=events)
+    bundle: dict[str, Any] | None
+    try:
+        bundle = bench_bundle(
+            bench,
+            recall_read_model(),
+            lambda db, ledger: build_projections(db, ledger).catch_up(),
+            consignees=consignees,
+        )
+        bundle_line = _BUNDLE_LINE.format_map(bundle)
+    except EvidenceNotPossible as exc:
+        bundle, bundle_line = None, f"bundle not measured: {exc}"
+    figures = {"bundle": bundle, "verifier": verifier_figures}
+    return Report(figures, bundle_line + _VERIFIER_LINE.format_map(verifier_figures))

@@ -16,34 +16,24 @@ import asyncio
 import contextlib
 import enum
 import itertools
-import os
 import random
-import signal
-import socket
-import subprocess
-import sys
 import tempfile
 import time
 from collections import Counter, defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import httpx2
 import psycopg
 
-from api.bench.ledger_runs import (
-    percentile,
-    scratch_schema,
-    server_version,
-    synthetic_product_facts,
-)
+from api.bench.frame import Bench, Report, ms_since, percentiles
+from api.bench.serve import ServeProcess, free_port, server_environment
+from api.bench.synthetic import complete_gtin, synthetic_product_facts
 from api.keys import Role, issue_key
-from ledger.domain.values import gs1_check_digit
 from ledger.store.database import Database
 
-START_TIMEOUT_SECONDS = 60.0
 AT = "2026-03-02T08:00:00+08:00"
 SUPPLIER, HOSPITAL = "SUP-LOAD", "HOSP-LOAD"
 # Relative weights of the request kinds in the mix.
@@ -73,101 +63,16 @@ def parse_mix(text: str) -> dict[str, int]:
     return mix
 
 
+_LOAD_LINE = (
+    "{requests:,} requests in {seconds} s by {clients} clients: {requests_per_s:,.0f}/s, p50"
+    " {p50_ms} ms, p95 {p95_ms} ms, p99 {p99_ms} ms; errors {errors} (statuses {statuses});"
+    " RSS +{rss_growth_mib} MiB; read-model lag max {projection_lag_max_events} events, caught"
+    " up {projection_catch_up_s} s after; {server}"
+)
 _LAG_SQL = (
     "SELECT (SELECT coalesce(max(notification_id), 0) FROM ledger_events)"
     " - coalesce(min(position), 0) FROM ledger_projection_positions"
 )
-
-
-def free_port(host: str = "127.0.0.1") -> int:
-    """A TCP port nobody listens on right now."""
-    with socket.socket() as probe:
-        probe.bind((host, 0))
-        return int(probe.getsockname()[1])
-
-
-def server_environment(database: Database, **extra: str) -> dict[str, str]:
-    """The environment of a ``ledger serve`` process on ``database``'s schema."""
-    env = {key: value for key, value in os.environ.items() if not key.startswith("LEDGER_")}
-    keep = ("LEDGER_POOL_SIZE", "LEDGER_STATEMENT_TIMEOUT_MS", "LEDGER_POOL_TIMEOUT_SECONDS")
-    env.update({key: os.environ[key] for key in keep if key in os.environ})
-    env.update({"LEDGER_DATABASE_URL": database.url, "LEDGER_DB_SCHEMA": database.schema})
-    env.update(extra)
-    return env
-
-
-class ServeProcess:
-    """``ledger serve`` as a child process on a loopback port: started, killed, restarted.
-
-    Args:
-        env: the process's environment (see ``server_environment``).
-        port: the port to listen on; the same port is used again after a restart.
-        log: where the server's output goes (its access log is one line per request).
-    """
-
-    def __init__(self, env: dict[str, str], *, port: int, log: Path | None = None) -> None:
-        self.env = env
-        self.port = port
-        self.log = log
-        self.url = f"http://127.0.0.1:{port}"
-        self.process: subprocess.Popen[bytes] | None = None
-        self.starts = 0
-        """How many times the server was started (restarts included)."""
-        self._log_file: IO[bytes] | None = None
-
-    def start(self) -> None:
-        """Start the server and wait until ``/v1/health`` answers 200."""
-        command = [sys.executable, "-m", "api", "serve", "--port", str(self.port)]
-        self.starts += 1
-        if self.log is not None and self._log_file is None:
-            self._log_file = self.log.open("ab")
-        output: Any = self._log_file or subprocess.DEVNULL
-        self.process = subprocess.Popen(
-            command, env=self.env, stdout=output, stderr=output, start_new_session=True
-        )
-        deadline = time.monotonic() + START_TIMEOUT_SECONDS
-        with httpx2.Client(timeout=2.0) as client:
-            while time.monotonic() < deadline:
-                if self.process.poll() is not None:
-                    raise RuntimeError(f"ledger serve exited with {self.process.returncode}")
-                try:
-                    if client.get(self.url + "/v1/health").status_code == 200:
-                        return
-                except httpx2.TransportError:
-                    pass
-                time.sleep(0.05)
-        self.kill()
-        raise RuntimeError(f"ledger serve did not answer on {self.url}")
-
-    @property
-    def pid(self) -> int:
-        """The server process's id."""
-        assert self.process is not None, "the server is not started"
-        return self.process.pid
-
-    def kill(self) -> None:
-        """``kill -9`` the server: no shutdown, no flushing, no goodbye."""
-        if self.process is not None and self.process.poll() is None:
-            self.process.send_signal(signal.SIGKILL)
-            self.process.wait(timeout=10)
-
-    def stop(self) -> None:
-        """Stop the server as an operator would (SIGTERM), killing it if it lingers."""
-        if self.process is not None and self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.kill()
-        if self._log_file is not None:
-            self._log_file.close()
-            self._log_file = None
-
-    def rss_bytes(self) -> int:
-        """The server's resident memory now, from ``/proc``."""
-        status = Path(f"/proc/{self.pid}/status").read_text()
-        line = next(line for line in status.splitlines() if line.startswith("VmRSS:"))
-        return int(line.split()[1]) * 1024
 
 
 @dataclass
@@ -180,7 +85,7 @@ class LoadTally:
 
     def record(self, kind: str, status: int | str, began: float) -> None:
         """Count one answer (or a transport failure, as a string) of ``kind``."""
-        self.latencies[kind].append((time.perf_counter() - began) * 1000)
+        self.latencies[kind].append(ms_since(began))
         self.statuses[str(status)] += 1
 
     @property
@@ -259,7 +164,7 @@ class LoadClient:
             }  # fmt: skip
         if kind == "register_product":
             facts = synthetic_product_facts(10_000_000 + self.number * 1_000_000, 1)[0]
-            facts["gtin"] = _gtin(self.number, next(self.keys))
+            facts["gtin"] = complete_gtin(f"08{self.number:03d}{next(self.keys):08d}")
             return "POST", "/v1/products", _json_ready(facts)
         if kind == "place_order":
             return "POST", "/v1/orders", {
@@ -274,11 +179,6 @@ class LoadClient:
         if kind == "lot_query":
             return "GET", f"/v1/lots/{self.gtin}/{lot}", None
         return "GET", "/v1/events?limit=50", None
-
-
-def _gtin(client: int, serial: int) -> str:
-    body = f"08{client:03d}{serial:08d}"
-    return body + str(gs1_check_digit(body))
 
 
 def _json_ready(facts: dict[str, Any]) -> dict[str, Any]:
@@ -373,15 +273,10 @@ def _caught_up_after(database: Database, *, timeout: float = 120.0) -> float:
 
 
 def bench_load(
-    database: Database,
-    migrations_dir: Any,
-    *,
-    seconds: float,
-    clients: int,
-    mix: Mapping[str, int] = MIX,
-) -> dict[str, Any]:
+    bench: Bench, *, seconds: float, clients: int, mix: Mapping[str, int] = MIX
+) -> Report:
     """Run the mix for ``seconds`` with ``clients`` concurrent clients; the report."""
-    with scratch_schema(database, migrations_dir) as scratch:
+    with bench.scratch() as scratch:
         with scratch.connect(autocommit=True) as conn:
             token = issue_key(conn, role=Role.OPERATOR, name="load").token
             finance = issue_key(conn, role=Role.FINANCE, name="load finance").token
@@ -407,21 +302,21 @@ def bench_load(
             catch_up = _caught_up_after(scratch)
         finally:
             server.stop()
-        report = _report(
+        figures = _figures(
             tally,
             lags,
             elapsed=elapsed,
             rss=(rss_before, rss_after),
             catch_up=catch_up,
             clients=clients,
-            server=server_version(scratch),
+            server=bench.server_version(),
         )
-    report["server_log"] = str(log)
-    report["mix"] = dict(mix)
-    return report
+    figures["server_log"] = str(log)
+    figures["mix"] = dict(mix)
+    return Report(figures, _LOAD_LINE.format_map(figures))
 
 
-def _report(
+def _figures(
     tally: LoadTally,
     lags: list[int],
     *,
@@ -435,22 +330,20 @@ def _report(
     requests = sum(len(times) for times in tally.latencies.values())
     everything = [ms for times in tally.latencies.values() for ms in times]
     kinds = {
-        kind: {
-            "requests": len(times),
-            "p50_ms": round(percentile(times, 50), 2),
-            "p95_ms": round(percentile(times, 95), 2),
-            "p99_ms": round(percentile(times, 99), 2),
-        }
+        kind: {"requests": len(times), **percentiles("", times, 50, 95, 99, digits=2)}
         for kind, times in sorted(tally.latencies.items())
     }
+    overall = (
+        percentiles("", everything, 50, 95, 99, digits=2)
+        if everything
+        else dict.fromkeys(("p50_ms", "p95_ms", "p99_ms"))
+    )
     return {
         "seconds": round(elapsed, 1),
         "clients": clients,
         "requests": requests,
         "requests_per_s": round(requests / elapsed, 1) if elapsed else 0.0,
-        "p50_ms": round(percentile(everything, 50), 2) if everything else None,
-        "p95_ms": round(percentile(everything, 95), 2) if everything else None,
-        "p99_ms": round(percentile(everything, 99), 2) if everything else None,
+        **overall,
         "by_kind": kinds,
         "statuses": dict(sorted(tally.statuses.items())),
         "errors": tally.errors,

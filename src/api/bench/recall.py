@@ -3,18 +3,16 @@ million other lot events, queried again and again."""
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from api.bench.ledger_runs import percentile, scratch_schema, server_version
-from api.bench.projections import fill
+from api.bench.frame import Bench, Report, percentiles, timed_ms
+from api.bench.synthetic import fill_lots, register_product
 from ledger.application.ledger import Ledger
 from ledger.domain.lot.aggregate import Lot
 from ledger.domain.party import Party
 from ledger.domain.recall.rules import Jurisdiction, RecallLevel
-from ledger.domain.values import Gtin, PartyRole, RiskClass, gs1_check_digit
+from ledger.domain.values import Gtin, PartyRole, RiskClass
 from ledger.store.database import Database
 from projections.catalogue import Catalogue
 from projections.lot_trace import LotTrace
@@ -25,47 +23,35 @@ from projections.stock import Stock
 
 _AT = datetime(2026, 2, 2, 8, tzinfo=UTC)
 RECALL = "RC-BENCH-1"
+_IMPACT_LINE = (
+    "impact list of {listed_consignees} consignees at {events:,} events: p50 {impact_p50_ms:.2f}"
+    " ms, p95 {impact_p95_ms:.2f} ms (raw consignee rows p95 {raw_consignee_rows_p95_ms:.2f}"
+    " ms); {server}"
+)
 
 
 def bench_recall_impact(
-    database: Database,
-    build_ledger: Callable[[Database], Ledger],
-    migrations_dir: Any,
-    *,
-    consignees: int,
-    events: int,
-    queries: int = 100,
-    progress: Callable[[int], None] | None = None,
-) -> dict[str, Any]:
+    bench: Bench, *, consignees: int, events: int, queries: int = 100
+) -> Report:
     """In a scratch schema: ``events`` lot events of other lots, then one lot shipped to
     ``consignees`` hospitals and recalled; time the impact list (p50/p95) against a raw
     one-table read of the lot's consignee rows."""
-    with scratch_schema(database, migrations_dir) as scratch:
-        ledger = build_ledger(scratch)
-        try:
-            appended = fill(ledger, events=events, progress=progress)
-            appended += _recalled_lot(ledger, consignees)
-            models: list[ReadModel[Any]] = [Catalogue(), Stock(), LotTrace(), Recalls()]
-            projections = Projections(scratch, ledger.mapper.to_domain_event, models)
-            for model in models:
-                projections.rebuild(model.name)
-            result = _timed(scratch, queries)
-        finally:
-            ledger.close()
-    return {"events": appended, "consignees": consignees, **result,
-            "server": server_version(database)}  # fmt: skip
+    with bench.scratch() as scratch, bench.ledger(scratch) as ledger:
+        appended = fill_lots(ledger, events=events, progress=bench.progress)
+        appended += _recalled_lot(ledger, consignees)
+        models: list[ReadModel[Any]] = [Catalogue(), Stock(), LotTrace(), Recalls()]
+        projections = Projections(scratch, ledger.mapper.to_domain_event, models)
+        for model in models:
+            projections.rebuild(model.name)
+        timed = _timed(scratch, queries)
+    figures = {"events": appended, "consignees": consignees, **timed,
+               "server": bench.server_version()}  # fmt: skip
+    return Report(figures, _IMPACT_LINE.format_map(figures))
 
 
 def _recalled_lot(ledger: Ledger, consignees: int) -> int:
-    body = "0695999000001"
-    gtin = body + str(gs1_check_digit(body))
-    ledger.master_data.register_product(
-        gtin=gtin,
-        name="Recalled device",
-        registration_certificate="R-9",
-        risk_class=RiskClass.II,
-        unit_of_use="each",
-    )
+    gtin = register_product(ledger, "0695999000001", name="Recalled device", certificate="R-9",
+                            risk_class=RiskClass.II)  # fmt: skip
     ledger.master_data.register_party(code="MFR-BENCH", name="Maker", role=PartyRole.MANUFACTURER,
                           region="East", recall_contact="qa@maker.example")  # fmt: skip
     codes = [f"HOSP-B{n:04d}" for n in range(consignees)]
@@ -101,17 +87,13 @@ def _timed(database: Database, queries: int) -> dict[str, Any]:
         row = cursor.execute("SELECT lot_id FROM stock_lots WHERE lot_number = 'RB-1'").fetchone()
         assert row is not None
         listed = impact_list(cursor, RECALL)
+        consignee_rows = "SELECT * FROM lot_consignees WHERE lot_id = %s"
         for _ in range(queries):
-            began = time.perf_counter()
-            impact_list(cursor, RECALL)
-            impact_ms.append((time.perf_counter() - began) * 1000)
-            began = time.perf_counter()
-            cursor.execute("SELECT * FROM lot_consignees WHERE lot_id = %s", (row[0],)).fetchall()
-            raw_ms.append((time.perf_counter() - began) * 1000)
+            impact_ms.append(timed_ms(impact_list, cursor, RECALL))
+            raw_ms.append(timed_ms(lambda: cursor.execute(consignee_rows, (row[0],)).fetchall()))
     return {
         "listed_consignees": listed["totals"]["consignees"],
-        "impact_p50_ms": round(percentile(impact_ms, 50), 2),
-        "impact_p95_ms": round(percentile(impact_ms, 95), 2),
-        "raw_consignee_rows_p95_ms": round(percentile(raw_ms, 95), 2),
+        **percentiles("impact", impact_ms, 50, 95, digits=2),
+        **percentiles("raw_consignee_rows", raw_ms, 95, digits=2),
         "queries": queries,
     }

@@ -1,21 +1,51 @@
-"""``ledger bench``: the ledger and its HTTP API measured against raw PostgreSQL."""
+"""``ledger bench``: the ledger and its HTTP API measured against raw PostgreSQL.
+
+Each command parses its options, runs its benchmark in the frame of ``api.bench.frame``
+and prints the report.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.progress import Progress
 
 from api.bench import api as api_bench
-from api.bench import credit as bench_credit
-from api.bench import ledger_runs as bench
-from api.bootstrap import build_ledger
+from api.bench import credit, ledger_runs
+from api.bench.frame import Bench, Report, unwatched
 from api.cli.output import JsonFlag, emit, err, fail, ledger_database
 
 bench_app = typer.Typer(help="Measure the ledger against raw PostgreSQL.", no_args_is_help=True)
+
+
+@contextmanager
+def _progress(total: int | None, *, quiet: bool) -> Iterator[Callable[[int], None]]:
+    """A progress bar of ``total`` events on a terminal; nothing when quiet or unknown."""
+    if total is None or quiet or not err.is_terminal:
+        yield unwatched
+        return
+    with Progress(console=err, transient=True) as progress:
+        task = progress.add_task("recording events", total=total)
+        yield lambda n: progress.advance(task, n)
+
+
+def _report(
+    as_json: bool, measure: Callable[[Bench], Report], *, progress: int | None = None
+) -> Report:
+    """Run ``measure`` on the configured server and print its report.
+
+    Args:
+        as_json: print the figures as one JSON object rather than the line.
+        measure: the benchmark, given where it runs.
+        progress: the events the benchmark writes, counted by a progress bar.
+    """
+    with ledger_database() as (settings, database), _progress(progress, quiet=as_json) as step:
+        report = measure(Bench(database, settings, progress=step))
+    emit(as_json, report.figures, report.line)
+    return report
 
 
 @bench_app.command("append")
@@ -26,22 +56,9 @@ def bench_append(
     as_json: JsonFlag = False,
 ) -> None:
     """Append events through the ledger and the same rows raw; compare rates."""
-    with ledger_database() as (settings, database):
-        result = bench.bench_append(
-            database,
-            lambda db: build_ledger(settings, db),
-            settings.migrations_dir,
-            events=events,
-            batch=batch,
-            repeat=repeat,
-        )
-    emit(
+    _report(
         as_json,
-        result,
-        f"ledger {result['ledger_events_per_s']:,.0f} events/s, raw "
-        f"{result['raw_rows_per_s']:,.0f} rows/s, ratio {result['ratio']:.2f}; "
-        f"commit p99 {result['ledger_commit_p99_ms']:.2f} ms (raw "
-        f"{result['raw_commit_p99_ms']:.2f} ms), batch {batch}, {result['server']}",
+        lambda bench: ledger_runs.bench_append(bench, events=events, batch=batch, repeat=repeat),
     )
 
 
@@ -52,21 +69,7 @@ def bench_verify(
     as_json: JsonFlag = False,
 ) -> None:
     """Verify a chain and compare with a plain streaming read of the same table."""
-    with ledger_database() as (settings, database):
-        result = bench.bench_verify(
-            database,
-            lambda db: build_ledger(settings, db),
-            settings.migrations_dir,
-            events=events,
-            repeat=repeat,
-        )
-    emit(
-        as_json,
-        result,
-        f"verify {result['verify_events_per_s']:,.0f} events/s, plain read "
-        f"{result['plain_read_rows_per_s']:,.0f} rows/s, ratio {result['ratio']:.2f}, "
-        f"{result['server']}",
-    )
+    _report(as_json, lambda bench: ledger_runs.bench_verify(bench, events=events, repeat=repeat))
 
 
 @bench_app.command("api")
@@ -75,25 +78,7 @@ def bench_api(
     as_json: JsonFlag = False,
 ) -> None:
     """Time product registrations through the HTTP API against one-row raw inserts."""
-    with ledger_database() as (settings, database):
-        result = api_bench.bench_api(database, settings, writes=writes)
-    emit(
-        as_json,
-        result,
-        f"API write p50 {result['api_write_p50_ms']:.2f} ms, p95 "
-        f"{result['api_write_p95_ms']:.2f} ms, p99 {result['api_write_p99_ms']:.2f} ms; raw "
-        f"insert p99 {result['raw_insert_p99_ms']:.2f} ms; {writes} writes, {result['server']}",
-    )
-
-
-@contextmanager
-def _progress(total: int, *, quiet: bool) -> Iterator[Callable[[int], None]]:
-    if quiet or not err.is_terminal:
-        yield lambda _n: None
-        return
-    with Progress(console=err, transient=True) as progress:
-        task = progress.add_task("recording events", total=total)
-        yield lambda n: progress.advance(task, n)
+    _report(as_json, lambda bench: api_bench.bench_api(bench, writes=writes))
 
 
 @bench_app.command("events-page")
@@ -103,17 +88,10 @@ def bench_events_page(
     as_json: JsonFlag = False,
 ) -> None:
     """Time pages of 500 events from the API at several positions, against the raw SELECT."""
-    with ledger_database() as (settings, database), _progress(events, quiet=as_json) as step:
-        result = api_bench.bench_events_page(
-            database, settings, events=events, repeat=repeat, progress=step
-        )
-    emit(
+    _report(
         as_json,
-        result,
-        f"page of {result['page']} at {events:,} events: API p50 "
-        f"{result['api_page_p50_ms']:.2f} ms, p99 {result['api_page_p99_ms']:.2f} ms; raw "
-        f"SELECT p50 {result['raw_select_p50_ms']:.2f} ms, p99 "
-        f"{result['raw_select_p99_ms']:.2f} ms; {result['server']}",
+        lambda bench: api_bench.bench_events_page(bench, events=events, repeat=repeat),
+        progress=events,
     )
 
 
@@ -134,21 +112,11 @@ def bench_load(
         weights = load.MIX if mix is None else load.parse_mix(mix)
     except ValueError as exc:
         raise fail(f"error: --mix: {exc}", 2) from None
-    with ledger_database() as (settings, database):
-        result = load.bench_load(
-            database, settings.migrations_dir, seconds=seconds, clients=clients, mix=weights
-        )
-    emit(
+    report = _report(
         as_json,
-        result,
-        f"{result['requests']:,} requests in {result['seconds']} s by {clients} clients: "
-        f"{result['requests_per_s']:,.0f}/s, p50 {result['p50_ms']} ms, p95 "
-        f"{result['p95_ms']} ms, p99 {result['p99_ms']} ms; errors {result['errors']} "
-        f"(statuses {result['statuses']}); RSS +{result['rss_growth_mib']} MiB; "
-        f"read-model lag max {result['projection_lag_max_events']} events, caught up "
-        f"{result['projection_catch_up_s']} s after; {result['server']}",
+        lambda bench: load.bench_load(bench, seconds=seconds, clients=clients, mix=weights),
     )
-    if result["errors"]:
+    if report.figures["errors"]:
         raise typer.Exit(1)
 
 
@@ -161,25 +129,13 @@ def bench_checkpoint(
     as_json: JsonFlag = False,
 ) -> None:
     """Append through the ledger with and without checkpoints being signed; compare rates."""
-    from api.bench import checkpoints as bench_audit
+    from api.bench import checkpoints
 
-    with ledger_database() as (settings, database):
-        result = bench_audit.bench_checkpoint(
-            database,
-            lambda db: build_ledger(settings, db),
-            settings.migrations_dir,
-            events=events,
-            batch=batch,
-            every_events=every,
-            repeat=repeat,
-        )
-    emit(
+    _report(
         as_json,
-        result,
-        f"appends {result['plain_events_per_s']:,.0f} events/s without checkpoints, "
-        f"{result['signing_events_per_s']:,.0f} events/s signing every {every} "
-        f"({result['checkpoints_signed']} signed): overhead {result['overhead_pct']:.2f} %; "
-        f"batch {batch}, {result['server']}",
+        lambda bench: checkpoints.bench_checkpoint(
+            bench, events=events, batch=batch, every_events=every, repeat=repeat
+        ),
     )
 
 
@@ -190,19 +146,12 @@ def bench_proof(
     as_json: JsonFlag = False,
 ) -> None:
     """Inclusion-proof latency at N events, from the stored Merkle tree."""
-    from api.bench import checkpoints as bench_audit
+    from api.bench import checkpoints
 
-    with ledger_database() as (settings, database), _progress(events, quiet=as_json) as step:
-        result = bench_audit.bench_proof(
-            database, settings.migrations_dir, events=events, samples=samples, progress=step
-        )
-    emit(
+    _report(
         as_json,
-        result,
-        f"inclusion proof at {events:,} events: p50 {result['proof_p50_ms']:.3f} ms, p99 "
-        f"{result['proof_p99_ms']:.3f} ms ({samples} proofs); tree built in "
-        f"{result['tree_build_s']} s ({result['tree_build_leaves_per_s']:,.0f} leaves/s); "
-        f"{result['server']}",
+        lambda bench: checkpoints.bench_proof(bench, events=events, samples=samples),
+        progress=events,
     )
 
 
@@ -213,30 +162,12 @@ def bench_projections(
     as_json: JsonFlag = False,
 ) -> None:
     """Rebuild the stock and lot-trace models from N events; time stock and trace queries."""
-    from api.bench import projections as models_bench
+    from api.bench import projections
 
-    with ledger_database() as (settings, database), _progress(events, quiet=as_json) as step:
-        result = models_bench.bench_projections(
-            database,
-            lambda db: build_ledger(settings, db),
-            settings.migrations_dir,
-            events=events,
-            queries=queries,
-            progress=step,
-        )
-    emit(
+    _report(
         as_json,
-        result,
-        f"rebuild at {result['events']:,} events: stock "
-        f"{result['stock_rebuild_events_per_s']:,.0f} events/s, lot trace "
-        f"{result['lot_trace_rebuild_events_per_s']:,.0f} events/s (plain read "
-        f"{result['plain_read_rows_per_s']:,.0f} rows/s); replay to position "
-        f"{result['replay_position']:,}: stock {result['stock_replay_events_per_s']:,.0f}"
-        f" events/s, lot trace {result['lot_trace_replay_events_per_s']:,.0f} events/s;"
-        f" stock query p95 "
-        f"{result['stock_query_p95_ms']:.2f} ms, forward trace p95 "
-        f"{result['lot_forward_trace_p95_ms']:.2f} ms (raw lookup p95 "
-        f"{result['raw_lookup_p95_ms']:.2f} ms); {result['server']}",
+        lambda bench: projections.bench_projections(bench, events=events, queries=queries),
+        progress=events,
     )
 
 
@@ -248,23 +179,13 @@ def bench_live_lag(
     as_json: JsonFlag = False,
 ) -> None:
     """Lag of the live stock model behind writes at a steady rate: p50/p99/max."""
-    from api.bench import projections as models_bench
+    from api.bench import projections
 
-    with ledger_database() as (settings, database):
-        result = models_bench.bench_live_lag(
-            database,
-            lambda db: build_ledger(settings, db),
-            settings.migrations_dir,
-            rate=rate,
-            seconds=seconds,
-            writers=writers,
-        )
-    emit(
+    _report(
         as_json,
-        result,
-        f"{result['movements']:,} movements at {result['writes_per_s']:,.0f}/s: stock model "
-        f"lag p50 {result['lag_p50_ms']:.2f} ms, p99 {result['lag_p99_ms']:.2f} ms, max "
-        f"{result['lag_max_ms']:.2f} ms; {result['server']}",
+        lambda bench: projections.bench_live_lag(
+            bench, rate=rate, seconds=seconds, writers=writers
+        ),
     )
 
 
@@ -275,21 +196,7 @@ def bench_order(
     as_json: JsonFlag = False,
 ) -> None:
     """Time order placement with its credit check against a raw lock-insert-update."""
-    with ledger_database() as (settings, database):
-        result = bench_credit.bench_order(
-            database,
-            lambda db: build_ledger(settings, db),
-            settings.migrations_dir,
-            orders=orders,
-            customers=customers,
-        )
-    emit(
-        as_json,
-        result,
-        f"order placement p50 {result['order_p50_ms']:.2f} ms, p99 "
-        f"{result['order_p99_ms']:.2f} ms; raw p99 {result['raw_p99_ms']:.2f} ms; "
-        f"{orders} orders over {customers} accounts, {result['server']}",
-    )
+    _report(as_json, lambda bench: credit.bench_order(bench, orders=orders, customers=customers))
 
 
 @bench_app.command("ageing")
@@ -300,22 +207,11 @@ def bench_ageing(
     as_json: JsonFlag = False,
 ) -> None:
     """Time the ageing report as of past dates against a raw sum per customer."""
-    with ledger_database() as (settings, database):
-        result = bench_credit.bench_ageing(
-            database,
-            settings.migrations_dir,
-            customers=customers,
-            invoices=invoices,
-            repeat=repeat,
-        )
-    emit(
+    _report(
         as_json,
-        result,
-        f"ageing of {customers:,} customers, {result['lines']:,} lines: today p99 "
-        f"{result['ageing_today_p99_ms']:.1f} ms; as of past dates p50 "
-        f"{result['ageing_p50_ms']:.1f} ms, p99 {result['ageing_p99_ms']:.1f} ms; raw sum p99 "
-        f"{result['raw_sum_p99_ms']:.1f} ms; one customer p99 "
-        f"{result['one_customer_p99_ms']:.2f} ms; {result['server']}",
+        lambda bench: credit.bench_ageing(
+            bench, customers=customers, invoices=invoices, repeat=repeat
+        ),
     )
 
 
@@ -328,38 +224,12 @@ def bench_evidence(
     as_json: JsonFlag = False,
 ) -> None:
     """Time a recall's evidence bundle and the bundle verifier's events/s against SHA-256."""
-    from api.bench import evidence as bench_evidence
-    from api.bootstrap import build_projections
-    from api.routers.evidence import recall_read_model
-    from ledger.integrity.evidence.bundle import EvidenceNotPossible
+    from api.bench import evidence
 
-    with ledger_database() as (settings, database), _progress(events, quiet=as_json) as step:
-        verifier = bench_evidence.bench_verifier(
-            database, settings.migrations_dir, events=events, progress=step
-        )
-        try:
-            measured = bench_evidence.bench_bundle(
-                database,
-                lambda db: build_ledger(settings, db),
-                settings.migrations_dir,
-                recall_read_model(),
-                lambda db, ledger: build_projections(db, ledger).catch_up(),
-                consignees=consignees,
-            )
-            bundle: dict[str, Any] | None = measured
-            bundle_text = (
-                f"bundle for {measured['consignees']} consignees ({measured['events']} events): "
-                f"{measured['bundle_s']:.2f} s, {measured['bundle_bytes']:,} bytes; "
-                f"verify_bundle.py {measured['verify_bundle_s']:.2f} s ({measured['verdict']})"
-            )
-        except EvidenceNotPossible as exc:  # the verifier's figures stand on their own
-            bundle, bundle_text = None, f"bundle not measured: {exc}"
-    emit(
+    _report(
         as_json,
-        {"bundle": bundle, "verifier": verifier},
-        f"{bundle_text}; verifier {verifier['verifier_events_per_s']:,.0f} events/s over "
-        f"{verifier['events']:,} events (plain SHA-256 of each line "
-        f"{verifier['sha256_lines_per_s']:,.0f}/s)",
+        lambda bench: evidence.bench_evidence(bench, consignees=consignees, events=events),
+        progress=events,
     )
 
 
@@ -371,23 +241,12 @@ def bench_recall_impact(
     as_json: JsonFlag = False,
 ) -> None:
     """Time the impact list of a lot that reached N consignees, among M other events."""
-    from api.bench import recall as bench_recall
+    from api.bench import recall
 
-    with ledger_database() as (settings, database), _progress(events, quiet=as_json) as step:
-        result = bench_recall.bench_recall_impact(
-            database,
-            lambda db: build_ledger(settings, db),
-            settings.migrations_dir,
-            consignees=consignees,
-            events=events,
-            queries=queries,
-            progress=step,
-        )
-    emit(
+    _report(
         as_json,
-        result,
-        f"impact list of {result['listed_consignees']} consignees at {result['events']:,} "
-        f"events: p50 {result['impact_p50_ms']:.2f} ms, p95 {result['impact_p95_ms']:.2f} ms "
-        f"(raw consignee rows p95 {result['raw_consignee_rows_p95_ms']:.2f} ms); "
-        f"{result['server']}",
+        lambda bench: recall.bench_recall_impact(
+            bench, consignees=consignees, events=events, queries=queries
+        ),
+        progress=events,
     )
