@@ -10,14 +10,14 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
 
 from api.bootstrap import ReadPool, Services
-from api.errors import (
+from api.keys import READ_ONLY_ROLES, ApiKey, Role, authenticate
+from api.problems import (
     IdempotencyKeyInvalid,
     IdempotencyKeyMissing,
     NotAuthenticated,
     NotPermitted,
     ReadModelBehind,
 )
-from api.keys import READ_ONLY_ROLES, ApiKey, Role, authenticate
 from ledger.application.commands import Caller
 from ledger.application.ledger import Ledger
 from projections.runner import Projections

@@ -10,10 +10,10 @@ from __future__ import annotations
 import enum
 import logging
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Coroutine, Mapping
 from decimal import Decimal
 from http import HTTPStatus
-from typing import Any, ClassVar
+from typing import Any
 from uuid import UUID
 
 import orjson
@@ -22,11 +22,11 @@ from eventsourcing.persistence import DataError, InterfaceError, OperationalErro
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from psycopg_pool import PoolTimeout
-from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
 from starlette.types import Scope
 
+from api.problems import PROBLEM_BASE, PROBLEM_JSON, ApiProblem
 from ledger.domain.credit.errors import (
     NothingPending,
     OrderNotInState,
@@ -70,22 +70,7 @@ from ledger.domain.recall.errors import (
 )
 from ledger.store.errors import DatabaseBusy
 
-PROBLEM_BASE = "https://ledger.example/problems/"
-PROBLEM_JSON = "application/problem+json"
 _log = logging.getLogger("ledger.api")
-
-
-class Problem(BaseModel):
-    """An RFC 9457 problem document, as every error answer of this API is shaped."""
-
-    model_config = ConfigDict(extra="allow")
-
-    type: str = Field(description="URI naming the kind of problem; stable per error class.")
-    title: str = Field(description="Short summary of the kind of problem.")
-    status: int = Field(description="The HTTP status code.")
-    detail: str = Field(description="What went wrong with this request.")
-    instance: str = Field(description="The path of the request.")
-    request_id: str | None = Field(default=None, description="The request's X-Request-ID.")
 
 
 # Domain errors ---------------------------------------------------------------------------
@@ -150,112 +135,6 @@ def _lookup(table: Mapping[type[LedgerError], Any], error: LedgerError) -> Any:
         if cls in table:
             return table[cls]
     return None
-
-
-# Errors of the HTTP layer ----------------------------------------------------------------
-
-
-class ApiProblem(Exception):
-    """A request the HTTP layer refuses before (or instead of) the ledger seeing it."""
-
-    status: ClassVar[int] = 400
-    slug: ClassVar[str] = "bad-request"
-    title: ClassVar[str] = "Bad request"
-
-    def __init__(self, detail: str, **attributes: Any) -> None:
-        super().__init__(detail)
-        self.detail = detail
-        self.attributes = attributes
-        self.headers: dict[str, str] = {}
-
-
-class IdempotencyKeyMissing(ApiProblem):
-    """Raised when a write comes without an ``Idempotency-Key`` header."""
-
-    slug = "idempotency-key-missing"
-    title = "Idempotency-Key header missing"
-
-
-class IdempotencyKeyInvalid(ApiProblem):
-    """Raised when the ``Idempotency-Key`` header is empty, too long or not printable."""
-
-    slug = "idempotency-key-invalid"
-    title = "Idempotency-Key header invalid"
-
-
-class NotAuthenticated(ApiProblem):
-    """Raised when a request needs an API key and has none, or one that is not valid."""
-
-    status = 401
-    slug = "unauthenticated"
-    title = "Authentication required"
-
-    def __init__(self, detail: str, *, invalid: bool) -> None:
-        super().__init__(detail)
-        challenge = 'Bearer realm="ledger"'
-        self.headers["WWW-Authenticate"] = (
-            challenge + ', error="invalid_token"' if invalid else challenge
-        )
-
-
-class NotPermitted(ApiProblem):
-    """Raised when the API key's role may not do what the request asks."""
-
-    status = 403
-    slug = "forbidden"
-    title = "Not permitted for this role"
-
-
-class ResourceNotFound(ApiProblem):
-    """Raised when the resource a request names is not in the ledger."""
-
-    status = 404
-    slug = "not-found"
-    title = "Not found"
-
-
-class ReadModelBehind(ApiProblem):
-    """Raised when a read model has not reached the position a query asks for in time."""
-
-    status = 503
-    slug = "read-model-behind"
-    title = "Read model not caught up"
-
-    def __init__(self, detail: str, *, retry_after: int, **attributes: Any) -> None:
-        super().__init__(detail, **attributes)
-        self.headers["Retry-After"] = str(retry_after)
-
-
-class BodyTooLarge(ApiProblem):
-    """Raised when a request body is larger than the configured limit."""
-
-    status = 413
-    slug = "body-too-large"
-    title = "Request body too large"
-
-
-class JsonTooDeep(ApiProblem):
-    """Raised when a request body nests arrays and objects deeper than the limit."""
-
-    status = 422
-    slug = "json-too-deep"
-    title = "JSON nested too deeply"
-
-
-class InvalidRange(ApiProblem):
-    """Raised when positions or tree sizes asked for do not make a range the ledger can prove."""
-
-    status = 422
-    slug = "invalid-range"
-    title = "Invalid range"
-
-
-class ExportNotCovered(ApiProblem):
-    """Raised when an audit export's events are not yet covered by a signed checkpoint."""
-
-    status = 409
-    slug = "not-checkpointed"
-    title = "Not covered by a checkpoint yet"
 
 
 # Rendering -------------------------------------------------------------------------------
@@ -442,59 +321,33 @@ def internal_error_response(scope: Scope) -> Response:
     )
 
 
-def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI ``responses`` entries declaring problem+json answers for these statuses."""
-    schema = Problem.model_json_schema()
-    return {
-        status: {
-            "description": HTTPStatus(status).phrase + " (RFC 9457 problem document)",
-            "content": {PROBLEM_JSON: {"schema": schema}},
-        }
-        for status in statuses
-    }
-
-
 def install_error_handlers(app: FastAPI) -> None:
     """Make ``app`` answer every error above as problem+json."""
+    answers: tuple[tuple[tuple[type[Exception], ...], Callable[[Scope, Any], Response]], ...] = (
+        ((ApiProblem,), api_problem_response),
+        ((LedgerError,), domain_problem_response),
+        ((RequestValidationError,), validation_problem_response),
+        ((HTTPException,), http_problem_response),
+        # psycopg_pool's PoolTimeout and PoolClosed are psycopg.OperationalErrors too.
+        (
+            (psycopg.OperationalError, OperationalError, InterfaceError),
+            unavailable_problem_response,
+        ),
+        # Text the database cannot hold (a NUL character) or values out of its range: the
+        # request is at fault, and the statement that refused it recorded nothing.
+        ((psycopg.DataError, DataError), unstorable_problem_response),
+        # Timeouts are told apart from an unreachable database: the more specific class wins.
+        ((DatabaseBusy, psycopg.errors.QueryCanceled, PoolTimeout), busy_problem_response),
+    )
+    for kinds, render in answers:
+        for kind in kinds:
+            app.add_exception_handler(kind, _handler(render))
 
-    async def on_api_problem(request: Request, exc: Exception) -> Response:
-        assert isinstance(exc, ApiProblem)
-        return api_problem_response(request.scope, exc)
 
-    async def on_ledger_error(request: Request, exc: Exception) -> Response:
-        assert isinstance(exc, LedgerError)
-        return domain_problem_response(request.scope, exc)
+def _handler(
+    render: Callable[[Scope, Any], Response],
+) -> Callable[[Request, Exception], Coroutine[Any, Any, Response]]:
+    async def answer(request: Request, exc: Exception) -> Response:
+        return render(request.scope, exc)
 
-    async def on_validation_error(request: Request, exc: Exception) -> Response:
-        assert isinstance(exc, RequestValidationError)
-        return validation_problem_response(request.scope, exc)
-
-    async def on_http_error(request: Request, exc: Exception) -> Response:
-        assert isinstance(exc, HTTPException)
-        return http_problem_response(request.scope, exc)
-
-    async def on_unavailable(request: Request, exc: Exception) -> Response:
-        return unavailable_problem_response(request.scope, exc)
-
-    app.add_exception_handler(ApiProblem, on_api_problem)
-    app.add_exception_handler(LedgerError, on_ledger_error)
-    app.add_exception_handler(RequestValidationError, on_validation_error)
-    app.add_exception_handler(HTTPException, on_http_error)
-    # psycopg_pool's PoolTimeout and PoolClosed are psycopg.OperationalErrors too.
-    for unavailable in (psycopg.OperationalError, OperationalError, InterfaceError):
-        app.add_exception_handler(unavailable, on_unavailable)
-
-    async def on_unstorable(request: Request, exc: Exception) -> Response:
-        return unstorable_problem_response(request.scope, exc)
-
-    # Text the database cannot hold (a NUL character) or values out of its range: the
-    # request is at fault, and the statement that refused it recorded nothing.
-    for unstorable in (psycopg.DataError, DataError):
-        app.add_exception_handler(unstorable, on_unstorable)
-
-    async def on_busy(request: Request, exc: Exception) -> Response:
-        return busy_problem_response(request.scope, exc)
-
-    # Timeouts are told apart from an unreachable database: the more specific class wins.
-    for busy in (DatabaseBusy, psycopg.errors.QueryCanceled, PoolTimeout):
-        app.add_exception_handler(busy, on_busy)
+    return answer

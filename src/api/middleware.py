@@ -16,13 +16,8 @@ from typing import Any
 import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.errors import (
-    ApiProblem,
-    BodyTooLarge,
-    JsonTooDeep,
-    api_problem_response,
-    internal_error_response,
-)
+from api.errors import api_problem_response, internal_error_response
+from api.problems import ApiProblem, BodyTooLarge, JsonTooDeep
 
 REQUEST_ID_HEADER = "X-Request-ID"
 _SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,127}")

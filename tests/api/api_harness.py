@@ -14,8 +14,8 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from api.errors import PROBLEM_BASE, PROBLEM_JSON
 from api.keys import Role, issue_key
+from api.problems import PROBLEM_BASE, PROBLEM_JSON
 from conftest import valid_gtin
 from ledger.settings import Settings
 from ledger.store.database import Database

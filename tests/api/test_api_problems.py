@@ -19,8 +19,9 @@ from api_harness import (
 )
 from fastapi.testclient import TestClient
 
-from api.errors import PROBLEM_BASE, domain_problem_response
+from api.errors import domain_problem_response
 from api.keys import Role
+from api.problems import PROBLEM_BASE
 from conftest import fresh_database
 from ledger.domain.errors import ConcurrentUpdate, LedgerError
 from ledger.store.database import Database

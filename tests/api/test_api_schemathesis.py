@@ -24,8 +24,8 @@ from schemathesis.specs.openapi.checks import response_schema_conformance
 
 from api import deps
 from api.app import create_app
-from api.errors import PROBLEM_BASE, PROBLEM_JSON
 from api.keys import Role
+from api.problems import PROBLEM_BASE, PROBLEM_JSON
 from api.server import ServerThread
 from conftest import fresh_database
 from ledger.settings import Settings

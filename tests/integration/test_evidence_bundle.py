@@ -20,6 +20,7 @@ from api.bench.evidence import bench_bundle, recall_scenario
 from api.bench.frame import Bench
 from api.bootstrap import build_projections
 from ledger.application.ledger import Ledger
+from ledger.domain.recall.errors import UnknownRecall
 from ledger.integrity import merkle
 from ledger.integrity.checkpoint_note import SigningKey
 from ledger.integrity.evidence.bundle import EvidenceNotPossible, build_bundle
@@ -27,7 +28,6 @@ from ledger.integrity.evidence.verifier import BUNDLE_FILES
 from ledger.settings import Settings
 from ledger.store.database import Database
 from projections import recall_impact
-from projections.recall_impact import RecallNotFound
 
 ORIGIN_KEY = Ed25519PrivateKey.generate()
 
@@ -104,7 +104,7 @@ def test_an_unknown_recall_has_no_bundle(ledger: Ledger, database: Database) -> 
     recall_scenario(ledger, 1)
     build_projections(database, ledger).catch_up()
 
-    with pytest.raises(RecallNotFound):
+    with pytest.raises(UnknownRecall):
         build_bundle(database, recall_impact, "RC-NONE", signer(database))
 
 

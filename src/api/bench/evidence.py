@@ -26,7 +26,6 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from api.bench.frame import Bench, Report, insert_events
 from api.bootstrap import build_projections
-from api.routers.evidence import recall_read_model
 from ledger.application.ledger import Ledger
 from ledger.domain.lot_ref import LotRef
 from ledger.domain.recall.rules import Jurisdiction, RecallLevel
@@ -43,6 +42,7 @@ from ledger.integrity.evidence.bundle import (
     inclusion_proof,
 )
 from ledger.store.database import Database
+from projections.recall_impact import queries as recall_read_model
 
 START = datetime(2026, 3, 2, 8, tzinfo=UTC)
 GTIN = "06901234567892"
@@ -215,7 +215,7 @@ def bench_evidence(bench: Bench, *, consignees: int, events: int) -> Report:
     try:
         bundle = bench_bundle(
             bench,
-            recall_read_model(),
+            recall_read_model,
             lambda db, ledger: build_projections(db, ledger).catch_up(),
             consignees=consignees,
         )

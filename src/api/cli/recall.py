@@ -12,16 +12,16 @@ import typer
 from psycopg import Cursor
 
 from api.cli.output import JsonFlag, emit, fail, ledger_database, ledger_read_models
-from api.routers.evidence import UnknownRecall, recall_bundle
+from ledger.domain.recall.errors import UnknownRecall
 from ledger.integrity.checkpoint_note import CheckpointRejected
 from ledger.integrity.checkpointer import configured_signing_key
 from ledger.integrity.evidence.bundle import EvidenceNotPossible
 from projections.recall_impact import (
-    RecallNotFound,
     impact_list,
     list_recalls,
     recall_tasks,
 )
+from projections.recall_impact.evidence import recall_bundle
 
 recall_app = typer.Typer(help="Recalls: impact, notices, evidence.", no_args_is_help=True)
 
@@ -38,7 +38,9 @@ def evidence(
             bundle = recall_bundle(database, recall_id, configured_signing_key(settings))
         except CheckpointRejected as exc:
             raise fail(f"error: {exc}", 2) from None
-        except (UnknownRecall, EvidenceNotPossible) as exc:
+        except UnknownRecall:
+            raise fail(f"error: no recall {recall_id}", 1) from None
+        except EvidenceNotPossible as exc:
             raise fail(f"error: {exc}", 1) from None
     try:
         output.write_bytes(bundle.data)
@@ -62,8 +64,8 @@ def _recall_reads() -> Iterator[Cursor[Any]]:
         with database.connect() as conn, conn.cursor() as cursor:
             try:
                 yield cursor
-            except RecallNotFound as exc:
-                raise fail(f"error: {exc}", 1) from None
+            except UnknownRecall as exc:
+                raise fail(f"error: no recall {exc.number!r}", 1) from None
 
 
 RECALL_MODELS = ("catalogue", "stock", "lot_trace", "recalls")

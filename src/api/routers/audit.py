@@ -17,8 +17,8 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from api.deps import AnyKey, EventReaderKey, ReadsDep, ServicesDep, allow
-from api.errors import ExportNotCovered, InvalidRange, ResourceNotFound, problem_responses
 from api.keys import ApiKey, Role
+from api.problems import ExportNotCovered, InvalidRange, ResourceNotFound, problem_responses
 from ledger.application.aggregate_state import aggregate_state
 from ledger.integrity.audit_export import ExportNotPossible, export_checkpoint, export_lines
 from ledger.integrity.checkpoint_note import SigningKey

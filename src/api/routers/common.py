@@ -1,9 +1,13 @@
-"""What the routers share: decimals as text, write answers and their documented problems."""
+"""What the routers share: decimals as text, write routes and their answers, and their
+documented problems."""
 
 from __future__ import annotations
 
+import inspect
 import re
+from collections.abc import Callable, Mapping
 from decimal import Decimal
+from operator import attrgetter
 from typing import Annotated, Any, TypeVar
 from urllib.parse import quote
 from uuid import UUID
@@ -11,9 +15,11 @@ from uuid import UUID
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.domain import Aggregate
 from fastapi import Response
-from pydantic import BeforeValidator, WithJsonSchema
+from pydantic import BaseModel, BeforeValidator, WithJsonSchema
 
-from api.errors import ResourceNotFound, problem_responses
+from api.deps import LedgerDep, WriteCaller
+from api.keys import ApiKey
+from api.problems import ResourceNotFound, problem_responses
 from ledger.application.commands import CommandOutcome
 from ledger.application.ledger import Ledger
 
@@ -67,3 +73,67 @@ def aggregate(
     if not isinstance(found, kind):
         raise ResourceNotFound(f"no {name} {key} is registered", kind=name, key=key)
     return found
+
+
+class CommandBody(BaseModel):
+    """A write's body whose fields are its use case's keyword arguments."""
+
+    def arguments(self) -> dict[str, Any]:
+        """The use case's keyword arguments (a body renames or converts fields here)."""
+        return {name: getattr(self, name) for name in type(self).model_fields}
+
+
+def command(
+    use_case: str,
+    body: type[CommandBody],
+    doc: str,
+    *,
+    key: Any,
+    name: str | None = None,
+    path: Mapping[str, tuple[Any, str]] | None = None,
+    check: Callable[[ApiKey, Any], None] | None = None,
+    location: Callable[[Any, CommandOutcome], str] | None = None,
+) -> Callable[..., dict[str, Any]]:
+    """The endpoint of a write that runs one use case: the path's parameters and the body's
+    arguments go to it; the answer is its outcome (``answer``).
+
+    Args:
+        use_case: the ledger's use case by its path, e.g. ``recalls.end_recall``.
+        body: the body's model. doc: the route's one-line description.
+        key: the dependency that admits the API key (its roles).
+        name: the route's name (its operation id); by default the use case's.
+        path: each path parameter's annotation, and the use case's argument it fills.
+        check: raises when the key may not make this request (a partner's own party).
+        location: the ``Location`` of what the write created.
+    """
+    run = attrgetter(use_case)
+    path = path or {}
+
+    def endpoint(**values: Any) -> dict[str, Any]:
+        given, caller = values["body"], values["caller"]
+        if check is not None:
+            check(values["key"], given)
+        from_path = {argument: values[parameter] for parameter, (_, argument) in path.items()}
+        outcome: CommandOutcome = run(values["ledger"])(
+            **from_path, **given.arguments(), caller=caller
+        )
+        where = location(given, outcome) if location else None
+        return answer(outcome, values["response"], location=where)
+
+    # FastAPI reads the body's model, the path and the dependencies from the signature.
+    annotations = {
+        **{parameter: kind for parameter, (kind, _) in path.items()},
+        "body": body,
+        "key": key,
+        "caller": WriteCaller,
+        "ledger": LedgerDep,
+        "response": Response,
+    }
+    keyword = inspect.Parameter.KEYWORD_ONLY
+    endpoint.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+        [inspect.Parameter(p, keyword, annotation=kind) for p, kind in annotations.items()],
+        return_annotation=dict[str, Any],
+    )
+    endpoint.__name__ = endpoint.__qualname__ = name or use_case.rsplit(".", 1)[-1]
+    endpoint.__doc__ = doc
+    return endpoint

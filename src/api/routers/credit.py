@@ -13,9 +13,15 @@ from fastapi.responses import HTMLResponse, PlainTextResponse
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt
 
 from api.deps import LedgerDep, ReadsDep, WriteCaller, caught_up
-from api.errors import ResourceNotFound
 from api.keys import ApiKey, Role
-from api.routers.common import READ_PROBLEMS, WRITE_RESPONSES, DecimalText, answer
+from api.problems import ResourceNotFound
+from api.routers.common import (
+    READ_PROBLEMS,
+    WRITE_RESPONSES,
+    CommandBody,
+    DecimalText,
+    command,
+)
 from api.routers.orders import Code, CreditReaderKey, FinanceKey, Reason, Reference
 from ledger.application.credit import scorecard_view
 from ledger.application.dunning import LetterFacts, render_letter
@@ -30,6 +36,7 @@ router = APIRouter(tags=["credit"])
 CustomerPath = Annotated[str, Path(max_length=64, description="The customer's party code.")]
 _CaughtUp = Annotated[int | None, Depends(caught_up(Collections.name, Receivables.name))]
 _RECORDED: dict[str, Any] = {"status_code": 201, "responses": WRITE_RESPONSES}
+_CUSTOMER = {"customer": (CustomerPath, "customer")}
 
 
 def today() -> date:
@@ -37,7 +44,7 @@ def today() -> date:
     return datetime.now(UTC).date()
 
 
-class OpenAccount(BaseModel):
+class OpenAccount(CommandBody):
     """A customer's credit profile."""
 
     model_config = ConfigDict(extra="forbid")
@@ -56,7 +63,7 @@ class OpenAccount(BaseModel):
     reason: Reason
 
 
-class ChangeProfile(BaseModel):
+class ChangeProfile(CommandBody):
     """Profile fields to change (the others stay), and why."""
 
     model_config = ConfigDict(extra="forbid")
@@ -70,7 +77,7 @@ class ChangeProfile(BaseModel):
     reason: Reason
 
 
-class ChangeLimit(BaseModel):
+class ChangeLimit(CommandBody):
     """A new credit limit, and why."""
 
     model_config = ConfigDict(extra="forbid")
@@ -79,7 +86,7 @@ class ChangeLimit(BaseModel):
     reason: Reason
 
 
-class ProposeLimit(BaseModel):
+class ProposeLimit(CommandBody):
     """Score the account as of a date and let the policy propose a limit."""
 
     model_config = ConfigDict(extra="forbid")
@@ -87,7 +94,7 @@ class ProposeLimit(BaseModel):
     as_of: date
 
 
-class DecideProposal(BaseModel):
+class DecideProposal(CommandBody):
     """Finance's decision on a proposed limit."""
 
     model_config = ConfigDict(extra="forbid")
@@ -105,7 +112,7 @@ class Sweep(BaseModel):
     customers: list[Code] | None = Field(default=None, max_length=10000)
 
 
-class UpdateTask(BaseModel):
+class UpdateTask(CommandBody):
     """A collection task's new status (and owner), with a note."""
 
     model_config = ConfigDict(extra="forbid")
@@ -131,17 +138,11 @@ def account_of(ledger: Ledger, key: ApiKey, customer: str) -> CreditAccount:
     return account
 
 
-@router.post("/v1/credit-accounts", **_RECORDED)
-def open_account(
-    body: OpenAccount,
-    key: FinanceKey,
-    caller: WriteCaller,
-    ledger: LedgerDep,
-    response: Response,
-) -> dict[str, Any]:
-    """Open a customer's credit account (finance)."""
-    result = ledger.orders.open_credit_account(**body.model_dump(), caller=caller)
-    return answer(result, response, location=f"/v1/credit-accounts/{body.customer}")
+router.post("/v1/credit-accounts", **_RECORDED)(
+    command("orders.open_credit_account", OpenAccount, key=FinanceKey, name="open_account",
+            location=lambda body, _: f"/v1/credit-accounts/{body.customer}",
+            doc="Open a customer's credit account (finance).")
+)  # fmt: skip
 
 
 @router.get("/v1/credit-accounts/{customer}", responses=READ_PROBLEMS)
@@ -155,36 +156,16 @@ def get_account(customer: CustomerPath, key: CreditReaderKey, ledger: LedgerDep)
     }
 
 
-@router.post("/v1/credit-accounts/{customer}/profile", **_RECORDED)
-def change_profile(
-    customer: CustomerPath,
-    body: ChangeProfile,
-    key: FinanceKey,
-    caller: WriteCaller,
-    ledger: LedgerDep,
-    response: Response,
-) -> dict[str, Any]:
-    """Change the grade, terms, tolerance, prepayment rule or collector (finance)."""
-    result = ledger.orders.change_credit_profile(
-        customer=customer, **body.model_dump(), caller=caller
-    )
-    return answer(result, response)
+router.post("/v1/credit-accounts/{customer}/profile", **_RECORDED)(
+    command("orders.change_credit_profile", ChangeProfile, key=FinanceKey, path=_CUSTOMER,
+            name="change_profile",
+            doc="Change the grade, terms, tolerance, prepayment rule or collector (finance).")
+)  # fmt: skip
 
-
-@router.post("/v1/credit-accounts/{customer}/limit", **_RECORDED)
-def change_limit(
-    customer: CustomerPath,
-    body: ChangeLimit,
-    key: FinanceKey,
-    caller: WriteCaller,
-    ledger: LedgerDep,
-    response: Response,
-) -> dict[str, Any]:
-    """Set a new credit limit (finance)."""
-    result = ledger.orders.change_credit_limit(
-        customer=customer, limit=body.limit, reason=body.reason, caller=caller
-    )
-    return answer(result, response)
+router.post("/v1/credit-accounts/{customer}/limit", **_RECORDED)(
+    command("orders.change_credit_limit", ChangeLimit, key=FinanceKey, path=_CUSTOMER,
+            name="change_limit", doc="Set a new credit limit (finance).")
+)  # fmt: skip
 
 
 @router.get("/v1/credit-accounts/{customer}/scorecard", responses=READ_PROBLEMS)
@@ -198,35 +179,18 @@ def get_scorecard(
     return scorecard_view(account_of(ledger, key, customer), as_of or today())
 
 
-@router.post("/v1/credit-accounts/{customer}/limit-proposals", **_RECORDED)
-def propose_limit(
-    customer: CustomerPath,
-    body: ProposeLimit,
-    key: FinanceKey,
-    caller: WriteCaller,
-    ledger: LedgerDep,
-    response: Response,
-) -> dict[str, Any]:
-    """Score the account and record the policy's limit proposal, if any (finance)."""
-    result = ledger.credit.propose_credit_limit(customer=customer, as_of=body.as_of, caller=caller)
-    return answer(result, response)
+router.post("/v1/credit-accounts/{customer}/limit-proposals", **_RECORDED)(
+    command("credit.propose_credit_limit", ProposeLimit, key=FinanceKey, path=_CUSTOMER,
+            name="propose_limit",
+            doc="Score the account and record the policy's limit proposal, if any (finance).")
+)  # fmt: skip
 
-
-@router.post("/v1/credit-accounts/{customer}/limit-proposals/{proposal}/decision", **_RECORDED)
-def decide_proposal(
-    customer: CustomerPath,
-    proposal: Annotated[str, Path(max_length=64)],
-    body: DecideProposal,
-    key: FinanceKey,
-    caller: WriteCaller,
-    ledger: LedgerDep,
-    response: Response,
-) -> dict[str, Any]:
-    """Accept (the limit changes) or reject a proposed limit (finance)."""
-    result = ledger.credit.decide_limit_change(
-        customer=customer, proposal=proposal, accept=body.accept, reason=body.reason, caller=caller
-    )
-    return answer(result, response)
+router.post("/v1/credit-accounts/{customer}/limit-proposals/{proposal}/decision", **_RECORDED)(
+    command("credit.decide_limit_change", DecideProposal, key=FinanceKey,
+            path={**_CUSTOMER, "proposal": (Annotated[str, Path(max_length=64)], "proposal")},
+            name="decide_proposal",
+            doc="Accept (the limit changes) or reject a proposed limit (finance).")
+)  # fmt: skip
 
 
 @router.post("/v1/credit/sweep", **_RECORDED)
@@ -280,17 +244,10 @@ def get_tasks(
     }
 
 
-@router.post("/v1/collection-tasks/updates", **_RECORDED)
-def update_task(
-    body: UpdateTask,
-    key: FinanceKey,
-    caller: WriteCaller,
-    ledger: LedgerDep,
-    response: Response,
-) -> dict[str, Any]:
-    """Move a collection task on: status, owner, note (finance)."""
-    result = ledger.credit.update_collection_task(**body.model_dump(), caller=caller)
-    return answer(result, response)
+router.post("/v1/collection-tasks/updates", **_RECORDED)(
+    command("credit.update_collection_task", UpdateTask, key=FinanceKey, name="update_task",
+            doc="Move a collection task on: status, owner, note (finance).")
+)  # fmt: skip
 
 
 @router.get("/v1/dunning-notices", responses=READ_PROBLEMS)

@@ -10,8 +10,8 @@ from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, Field
 
 from api.deps import EventReaderKey, ReadsDep
-from api.errors import problem_responses
 from api.event_log import LAST_POSITION, EventQuery, read_page
+from api.problems import problem_responses
 
 router = APIRouter(prefix="/v1", tags=["events"])
 MAX_PAGE = 500

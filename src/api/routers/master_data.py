@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Path, Response
+from fastapi import APIRouter, Path
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt
 
-from api.deps import AnyKey, LedgerDep, OperatorKey, WriteCaller
-from api.errors import problem_responses
-from api.routers.common import WRITE_RESPONSES, DecimalText, aggregate, answer
+from api.deps import AnyKey, LedgerDep, OperatorKey
+from api.problems import problem_responses
+from api.routers.common import WRITE_RESPONSES, CommandBody, DecimalText, aggregate, command
 from ledger.domain.party import Party
 from ledger.domain.product import Product
 from ledger.domain.values import Gtin, PartyRole, RiskClass, party_id, product_id
@@ -22,7 +22,7 @@ _WRITE_RESPONSES = WRITE_RESPONSES
 _READ_PROBLEMS = problem_responses(401, 403, 404, 422)
 
 
-class RegisterProduct(BaseModel):
+class RegisterProduct(CommandBody):
     """A product to register: a device type identified by its GTIN (the UDI-DI)."""
 
     model_config = ConfigDict(extra="forbid")
@@ -78,7 +78,7 @@ class ProductView(BaseModel):
     registered_at: datetime
 
 
-class RegisterParty(BaseModel):
+class RegisterParty(CommandBody):
     """A party to register: a manufacturer, distributor, hospital, 3PL …"""
 
     model_config = ConfigDict(extra="forbid")
@@ -122,22 +122,12 @@ class PartyView(BaseModel):
     registered_at: datetime
 
 
-@router.post(
-    "/products",
-    status_code=201,
-    response_model=ProductRegistration,
-    responses=_WRITE_RESPONSES,
-)
-def register_product(
-    product: RegisterProduct,
-    key: OperatorKey,
-    caller: WriteCaller,
-    ledger: LedgerDep,
-    response: Response,
-) -> dict[str, Any]:
-    """Register a product in the master data."""
-    result = ledger.master_data.register_product(**product.model_dump(), caller=caller)
-    return answer(result, response, location=f"/v1/products/{result.outcome['gtin']}")
+router.post("/products", status_code=201, response_model=ProductRegistration,
+            responses=_WRITE_RESPONSES)(
+    command("master_data.register_product", RegisterProduct, key=OperatorKey,
+            location=lambda _, outcome: f"/v1/products/{outcome.outcome['gtin']}",
+            doc="Register a product in the master data.")
+)  # fmt: skip
 
 
 @router.get("/products/{gtin}", response_model=ProductView, responses=_READ_PROBLEMS)
@@ -156,22 +146,12 @@ def read_product(
     )
 
 
-@router.post(
-    "/parties",
-    status_code=201,
-    response_model=PartyRegistration,
-    responses=_WRITE_RESPONSES,
-)
-def register_party(
-    party: RegisterParty,
-    key: OperatorKey,
-    caller: WriteCaller,
-    ledger: LedgerDep,
-    response: Response,
-) -> dict[str, Any]:
-    """Register a party in the master data."""
-    result = ledger.master_data.register_party(**party.model_dump(), caller=caller)
-    return answer(result, response, location=f"/v1/parties/{result.outcome['code']}")
+router.post("/parties", status_code=201, response_model=PartyRegistration,
+            responses=_WRITE_RESPONSES)(
+    command("master_data.register_party", RegisterParty, key=OperatorKey,
+            location=lambda _, outcome: f"/v1/parties/{outcome.outcome['code']}",
+            doc="Register a party in the master data.")
+)  # fmt: skip
 
 
 @router.get("/parties/{code}", response_model=PartyView, responses=_READ_PROBLEMS)

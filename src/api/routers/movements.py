@@ -7,20 +7,17 @@ the command's outcome and the positions of its events, or 200 on a replay.
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Callable
 from datetime import date
-from operator import attrgetter
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Response
+from fastapi import APIRouter, Path
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictInt
 
-from api.deps import LedgerDep, OperatorKey, ReporterKey, WriteCaller
-from api.errors import NotPermitted
+from api.deps import OperatorKey, ReporterKey
 from api.keys import ApiKey, Role
-from api.routers.common import WRITE_RESPONSES, DecimalText, answer
-from ledger.application.commands import CommandOutcome
+from api.problems import NotPermitted
+from api.routers.common import WRITE_RESPONSES, CommandBody, DecimalText, command
 from ledger.domain.lot_ref import LotRef
 from ledger.domain.values import ShipmentLine, StockStatus
 
@@ -31,7 +28,7 @@ Reference = Annotated[str, Field(min_length=1, max_length=64)]
 ReferencePath = Annotated[str, Path(max_length=64, description="The movement's reference.")]
 
 
-class LotName(BaseModel):
+class LotName(CommandBody):
     """A lot, named by GTIN and lot number, or by the UDI on its label."""
 
     model_config = ConfigDict(extra="forbid")
@@ -117,7 +114,7 @@ class ShipLine(LotName):
     from_location: Code
 
 
-class Ship(BaseModel):
+class Ship(CommandBody):
     """A shipment of one or more lots to a customer: every line leaves, or none does."""
 
     model_config = ConfigDict(extra="forbid")
@@ -128,8 +125,17 @@ class Ship(BaseModel):
     order: Reference | None = None
     occurred_at: AwareDatetime
 
+    def arguments(self) -> dict[str, Any]:
+        """The lines as the use case takes them: each lot by GTIN and lot number."""
+        on = self.occurred_at.date()
+        lines = [
+            ShipmentLine(*line.ref().plain(on), line.quantity, line.from_location)
+            for line in self.lines
+        ]
+        return {**super().arguments(), "lines": lines}
 
-class ConfirmDelivery(BaseModel):
+
+class ConfirmDelivery(CommandBody):
     """The consignee's confirmation that a shipment's lots arrived."""
 
     model_config = ConfigDict(extra="forbid")
@@ -137,6 +143,11 @@ class ConfirmDelivery(BaseModel):
     consignee: Code
     lots: list[LotName] = Field(min_length=1, max_length=500)
     occurred_at: AwareDatetime
+
+    def arguments(self) -> dict[str, Any]:
+        """The lots as the use case takes them: by GTIN and lot number."""
+        lots = [name.ref().plain(self.occurred_at.date()) for name in self.lots]
+        return {**super().arguments(), "lots": lots}
 
 
 class ReceiveReturn(Movement):
@@ -209,14 +220,19 @@ class RecordTemperature(Movement):
     shipment: Reference | None = None
 
 
-def _own_party(key: ApiKey, party: str, field: str) -> None:
-    """A partner may report only for its own party."""
-    if key.role is Role.PARTNER and party.strip() != key.party:
-        raise NotPermitted(
-            f"a partner key of {key.party} may report only as {field} {key.party}",
-            role=key.role,
-            field=field,
-        )
+def _reporting_as(field: str) -> Callable[[ApiKey, Any], None]:
+    """A partner may report only as the party in ``field`` of the body: itself."""
+
+    def check(key: ApiKey, body: Any) -> None:
+        party = getattr(body, field)
+        if key.role is Role.PARTNER and party.strip() != key.party:
+            raise NotPermitted(
+                f"a partner key of {key.party} may report only as {field} {key.party}",
+                role=key.role,
+                field=field,
+            )
+
+    return check
 
 
 _RECORDED: dict[str, Any] = {
@@ -224,127 +240,43 @@ _RECORDED: dict[str, Any] = {
     "response_model": MovementRecorded,
     "responses": WRITE_RESPONSES,
 }
-
-
-def _one_lot(
-    body: type[Movement], use_case: str, doc: str, *, reporter: str | None = None
-) -> Callable[..., dict[str, Any]]:
-    """The route of a movement of one lot: the body's fields go to the use case.
-
-    Args:
-        use_case: the ledger's use case, by its path (``lots.receive``); it names the route.
-        reporter: the body's party field when partners may report it, for their own party.
-    """
-    run = attrgetter(use_case)
-
-    def record(
-        body: Movement, key: ApiKey, caller: Any, ledger: Any, response: Response
-    ) -> dict[str, Any]:
-        if reporter is not None:
-            _own_party(key, getattr(body, reporter), reporter)
-        outcome: CommandOutcome = run(ledger)(**body.arguments(), caller=caller)
-        return answer(outcome, response)
-
-    # FastAPI reads the body's model and the dependencies from the signature.
-    keyword = inspect.Parameter.POSITIONAL_OR_KEYWORD
-    annotations = {
-        "body": body,
-        "key": ReporterKey if reporter else OperatorKey,
-        "caller": WriteCaller,
-        "ledger": LedgerDep,
-        "response": Response,
-    }
-    record.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
-        [inspect.Parameter(name, keyword, annotation=kind) for name, kind in annotations.items()],
-        return_annotation=dict[str, Any],
-    )
-    record.__name__ = record.__qualname__ = use_case.rsplit(".", 1)[-1]
-    record.__doc__ = doc
-    return record
-
-
-def ship(
-    body: Ship, key: OperatorKey, caller: WriteCaller, ledger: LedgerDep, response: Response
-) -> dict[str, Any]:
-    """Ship lines of one or more lots to a customer, all or nothing."""
-    on = body.occurred_at.date()
-    lines = [
-        ShipmentLine(*line.ref().plain(on), line.quantity, line.from_location)
-        for line in body.lines
-    ]
-    result = ledger.channel.ship(
-        shipment=body.shipment,
-        consignee=body.consignee,
-        lines=lines,
-        order=body.order,
-        occurred_at=body.occurred_at,
-        caller=caller,
-    )
-    return answer(result, response)
-
-
-def confirm_delivery(
-    shipment: ReferencePath,
-    body: ConfirmDelivery,
-    key: OperatorKey,
-    caller: WriteCaller,
-    ledger: LedgerDep,
-    response: Response,
-) -> dict[str, Any]:
-    """Record that a shipment's lots reached the consignee."""
-    result = ledger.channel.confirm_delivery(
-        shipment=shipment,
-        consignee=body.consignee,
-        lots=[name.ref().plain(body.occurred_at.date()) for name in body.lots],
-        occurred_at=body.occurred_at,
-        caller=caller,
-    )
-    return answer(result, response)
-
-
-def release_hold(
-    hold: ReferencePath,
-    body: ReleaseHold,
-    key: OperatorKey,
-    caller: WriteCaller,
-    ledger: LedgerDep,
-    response: Response,
-) -> dict[str, Any]:
-    """Lift a hold on a lot."""
-    return answer(ledger.lots.release_hold(hold=hold, **body.arguments(), caller=caller), response)
-
-
-_ROUTES: tuple[tuple[str, Callable[..., dict[str, Any]]], ...] = (
-    ("/lots/receipts", _one_lot(ReceiveLot, "lots.receive",
+_MOVEMENTS = (
+    ("/lots/receipts", command("lots.receive", ReceiveLot, key=OperatorKey, doc=
         "Receive a supplier's delivery of a lot (opens the lot at its first receipt).")),
-    ("/stock/put-away", _one_lot(PutAway, "lots.put_away",
+    ("/stock/put-away", command("lots.put_away", PutAway, key=OperatorKey, doc=
         "Move units between two locations of one warehouse.")),
-    ("/transfers/dispatch", _one_lot(DispatchTransfer, "lots.dispatch_transfer",
-        "Send units to another warehouse, in transit under the transfer's reference.")),
-    ("/transfers/receive", _one_lot(ReceiveTransfer, "lots.receive_transfer",
-        "Take in a transfer's units as counted (a shortfall is a discrepancy).")),
-    ("/shipments", ship),
-    ("/shipments/{shipment}/delivery", confirm_delivery),
-    ("/returns", _one_lot(ReceiveReturn, "channel.receive_return",
+    ("/transfers/dispatch", command("lots.dispatch_transfer", DispatchTransfer, key=OperatorKey,
+        doc="Send units to another warehouse, in transit under the transfer's reference.")),
+    ("/transfers/receive", command("lots.receive_transfer", ReceiveTransfer, key=OperatorKey,
+        doc="Take in a transfer's units as counted (a shortfall is a discrepancy).")),
+    ("/shipments", command("channel.ship", Ship, key=OperatorKey, doc=
+        "Ship lines of one or more lots to a customer, all or nothing.")),
+    ("/shipments/{shipment}/delivery", command("channel.confirm_delivery", ConfirmDelivery,
+        key=OperatorKey, path={"shipment": (ReferencePath, "shipment")},
+        doc="Record that a shipment's lots reached the consignee.")),
+    ("/returns", command("channel.receive_return", ReceiveReturn, key=OperatorKey, doc=
         "Take back units a consignee holds, into quarantine.")),
-    ("/stock/adjustments", _one_lot(AdjustStock, "lots.adjust_stock",
+    ("/stock/adjustments", command("lots.adjust_stock", AdjustStock, key=OperatorKey, doc=
         "Correct a balance after a stock count.")),
-    ("/stock/quarantine", _one_lot(ChangeQuarantine, "lots.quarantine",
+    ("/stock/quarantine", command("lots.quarantine", ChangeQuarantine, key=OperatorKey, doc=
         "Put available units at a location in quarantine.")),
-    ("/stock/quarantine-release", _one_lot(ChangeQuarantine, "lots.release_quarantine",
-        "Release quarantined units (into hold while the lot is on hold).")),
-    ("/holds", _one_lot(PlaceHold, "lots.hold",
+    ("/stock/quarantine-release", command("lots.release_quarantine", ChangeQuarantine,
+        key=OperatorKey, doc="Release quarantined units (into hold while the lot is on hold).")),
+    ("/holds", command("lots.hold", PlaceHold, key=OperatorKey, doc=
         "Put a lot on hold: none of its units may leave until it is released.")),
-    ("/holds/{hold}/release", release_hold),
-    ("/stock/scrap", _one_lot(Scrap, "lots.scrap", "Destroy or write off units.")),
-    ("/uses", _one_lot(ReportUse, "channel.report_use",
-        "Report units used by a consignee (a partner reports only its own).",
-        reporter="consignee")),
-    ("/sales-reports", _one_lot(ReportSales, "channel.report_sales",
-        "Report units a distributor sold on (a partner reports only its own sales).",
-        reporter="seller")),
-    ("/temperature-readings", _one_lot(RecordTemperature, "lots.record_temperature",
-        "Record a temperature reading; outside the storage range, units are quarantined.")),
+    ("/holds/{hold}/release", command("lots.release_hold", ReleaseHold, key=OperatorKey,
+        path={"hold": (ReferencePath, "hold")}, doc="Lift a hold on a lot.")),
+    ("/stock/scrap", command("lots.scrap", Scrap, key=OperatorKey, doc=
+        "Destroy or write off units.")),
+    ("/uses", command("channel.report_use", ReportUse, key=ReporterKey,
+        check=_reporting_as("consignee"),
+        doc="Report units used by a consignee (a partner reports only its own).")),
+    ("/sales-reports", command("channel.report_sales", ReportSales, key=ReporterKey,
+        check=_reporting_as("seller"),
+        doc="Report units a distributor sold on (a partner reports only its own sales).")),
+    ("/temperature-readings", command("lots.record_temperature", RecordTemperature,
+        key=OperatorKey,
+        doc="Record a temperature reading; outside the storage range, units are quarantined.")),
 )  # fmt: skip
-for path, endpoint in _ROUTES:
+for path, endpoint in _MOVEMENTS:
     router.add_api_route(path, endpoint, methods=["POST"], **_RECORDED)

@@ -3,17 +3,16 @@ shipped (and invoiced) or cancelled. Partners place and see only their own order
 
 from __future__ import annotations
 
-from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Query, Response
+from fastapi import APIRouter, Depends, Path, Query
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictBool, StrictInt
 
-from api.deps import LedgerDep, ReadsDep, WriteCaller, allow, caught_up
-from api.errors import NotPermitted, ResourceNotFound
+from api.deps import LedgerDep, ReadsDep, allow, caught_up
 from api.keys import ApiKey, Role
-from api.routers.common import READ_PROBLEMS, WRITE_RESPONSES, DecimalText, answer
+from api.problems import NotPermitted, ResourceNotFound
+from api.routers.common import READ_PROBLEMS, WRITE_RESPONSES, CommandBody, DecimalText, command
 from api.routers.movements import LotName
 from ledger.application.orders import order_view
 from ledger.domain.credit.account import CreditAccount
@@ -50,7 +49,7 @@ class OrderLineIn(BaseModel):
     discount: DecimalText = Field(default=Decimal(0), description="Percent off the line, 0-100.")
 
 
-class PlaceOrder(BaseModel):
+class PlaceOrder(CommandBody):
     """An order to place; its credit is checked on the customer's account at once."""
 
     model_config = ConfigDict(extra="forbid")
@@ -61,8 +60,13 @@ class PlaceOrder(BaseModel):
     lines: list[OrderLineIn] = Field(min_length=1, max_length=500)
     placed_at: AwareDatetime
 
+    def arguments(self) -> dict[str, Any]:
+        """The lines as the use case takes them."""
+        lines = [OrderLine(ln.gtin, ln.quantity, ln.unit_price, ln.discount) for ln in self.lines]
+        return {**super().arguments(), "lines": lines}
 
-class ReviewOrder(BaseModel):
+
+class ReviewOrder(CommandBody):
     """Finance's decision on a held order."""
 
     model_config = ConfigDict(extra="forbid")
@@ -78,7 +82,7 @@ class ShipOrderLine(LotName):
     from_location: Code
 
 
-class ShipOrder(BaseModel):
+class ShipOrder(CommandBody):
     """The shipment of an approved order; it is invoiced with it."""
 
     model_config = ConfigDict(extra="forbid")
@@ -88,19 +92,23 @@ class ShipOrder(BaseModel):
     occurred_at: AwareDatetime
     invoice: Reference | None = Field(default=None, description="Default: INV-<order>.")
 
+    def arguments(self) -> dict[str, Any]:
+        """The lines as the use case takes them: each lot by GTIN and lot number."""
+        on = self.occurred_at.date()
+        lines = [
+            ShipmentLine(*line.ref().plain(on), line.quantity, line.from_location)
+            for line in self.lines
+        ]
+        return {**super().arguments(), "lines": lines}
 
-class CancelOrder(BaseModel):
+
+class CancelOrder(CommandBody):
     """Why and when an unshipped order is cancelled."""
 
     model_config = ConfigDict(extra="forbid")
 
     reason: Reason
     occurred_at: AwareDatetime
-
-
-def _shipment_line(line: ShipOrderLine, on: date) -> ShipmentLine:
-    """A shipment line naming its lot by GTIN and lot number, or by UDI."""
-    return ShipmentLine(*line.ref().plain(on), line.quantity, line.from_location)
 
 
 def own_party(key: ApiKey, customer: str) -> None:
@@ -111,26 +119,13 @@ def own_party(key: ApiKey, customer: str) -> None:
         )
 
 
-@router.post("", **_RECORDED)
-def place_order(
-    body: PlaceOrder,
-    key: OrderWriterKey,
-    caller: WriteCaller,
-    ledger: LedgerDep,
-    response: Response,
-) -> dict[str, Any]:
-    """Place an order: approved, held, prepayment required or rejected, with the figures."""
-    own_party(key, body.customer)
-    lines = [OrderLine(ln.gtin, ln.quantity, ln.unit_price, ln.discount) for ln in body.lines]
-    result = ledger.orders.place_order(
-        order=body.order,
-        customer=body.customer,
-        currency=body.currency,
-        lines=lines,
-        placed_at=body.placed_at,
-        caller=caller,
-    )
-    return answer(result, response, location=f"/v1/orders/{result.outcome['order']}")
+router.post("", **_RECORDED)(
+    command("orders.place_order", PlaceOrder, key=OrderWriterKey,
+            check=lambda key, body: own_party(key, body.customer),
+            location=lambda _, outcome: f"/v1/orders/{outcome.outcome['order']}",
+            doc="Place an order: approved, held, prepayment required or rejected, with the "
+                "figures.")
+)  # fmt: skip
 
 
 @router.get("", responses=READ_PROBLEMS)
@@ -184,55 +179,20 @@ def decisions_of(ledger: LedgerDep, account: CreditAccount, order: str) -> list[
     return found
 
 
-@router.post("/{order}/review", **_RECORDED)
-def review_order(
-    order: OrderPath,
-    body: ReviewOrder,
-    key: FinanceKey,
-    caller: WriteCaller,
-    ledger: LedgerDep,
-    response: Response,
-) -> dict[str, Any]:
-    """Approve or reject a held order (finance), with the reason."""
-    result = ledger.orders.review_order(
-        order=order, approve=body.approve, reason=body.reason, caller=caller
-    )
-    return answer(result, response)
+_ORDER = {"order": (OrderPath, "order")}
+router.post("/{order}/review", **_RECORDED)(
+    command("orders.review_order", ReviewOrder, key=FinanceKey, path=_ORDER,
+            doc="Approve or reject a held order (finance), with the reason.")
+)  # fmt: skip
 
 
-@router.post("/{order}/shipments", **_RECORDED)
-def ship_order(
-    order: OrderPath,
-    body: ShipOrder,
-    key: OperatorKey,
-    caller: WriteCaller,
-    ledger: LedgerDep,
-    response: Response,
-) -> dict[str, Any]:
-    """Ship an approved order from the named lots and invoice it, all at once."""
-    lines = [_shipment_line(line, body.occurred_at.date()) for line in body.lines]
-    result = ledger.orders.ship_order(
-        order=order,
-        shipment=body.shipment,
-        lines=lines,
-        occurred_at=body.occurred_at,
-        invoice=body.invoice,
-        caller=caller,
-    )
-    return answer(result, response)
+router.post("/{order}/shipments", **_RECORDED)(
+    command("orders.ship_order", ShipOrder, key=OperatorKey, path=_ORDER,
+            doc="Ship an approved order from the named lots and invoice it, all at once.")
+)  # fmt: skip
 
 
-@router.post("/{order}/cancel", **_RECORDED)
-def cancel_order(
-    order: OrderPath,
-    body: CancelOrder,
-    key: OperatorKey,
-    caller: WriteCaller,
-    ledger: LedgerDep,
-    response: Response,
-) -> dict[str, Any]:
-    """Cancel an unshipped order; its credit reservation is released."""
-    result = ledger.orders.cancel_order(
-        order=order, reason=body.reason, occurred_at=body.occurred_at, caller=caller
-    )
-    return answer(result, response)
+router.post("/{order}/cancel", **_RECORDED)(
+    command("orders.cancel_order", CancelOrder, key=OperatorKey, path=_ORDER,
+            doc="Cancel an unshipped order; its credit reservation is released.")
+)  # fmt: skip

@@ -24,14 +24,14 @@ from api.deps import (
     allow,
     caught_up,
 )
-from api.errors import ReadModelBehind, ResourceNotFound
 from api.keys import ApiKey, Role
-from api.routers.common import READ_PROBLEMS, WRITE_RESPONSES, answer
+from api.problems import ReadModelBehind, ResourceNotFound
+from api.routers.common import READ_PROBLEMS, WRITE_RESPONSES, CommandBody, answer, command
 from ledger.domain.recall.aggregate import RecoveryKind
+from ledger.domain.recall.errors import UnknownRecall
 from ledger.domain.recall.rules import Jurisdiction, RecallLevel
 from projections.lot_trace import LotTrace
 from projections.recall_impact import (
-    RecallNotFound,
     Recalls,
     impact_list,
     list_recalls,
@@ -67,7 +67,7 @@ _RECORDED: dict[str, Any] = {
 }
 
 
-class Step(BaseModel):
+class Step(CommandBody):
     """What every recall step states: when it happened."""
 
     model_config = ConfigDict(extra="forbid")
@@ -115,6 +115,12 @@ class Recovery(Step):
     location: Code | None = Field(default=None, description="Where returned units come in.")
     note: str = Field(default="", max_length=500)
 
+    def arguments(self) -> dict[str, Any]:
+        """The use case names the lot number ``lot_number``."""
+        arguments = super().arguments()
+        arguments["lot_number"] = arguments.pop("lot")
+        return arguments
+
 
 class ConsigneeException(Step):
     """Why a consignee cannot be resolved."""
@@ -160,119 +166,28 @@ def initiate(
     return answer(result, response, location=f"/v1/recalls/{body.number}")
 
 
-@router.post("/{recall}/regulator-reports", **_RECORDED)
-def report(
-    recall: RecallPath,
-    body: Report,
-    key: OperatorKey,
-    caller: WriteCaller,
-    ledger: LedgerDep,
-    response: Response,
-) -> dict[str, Any]:
-    """Record the regulator's receipt of the recall report."""
-    result = ledger.recalls.report_recall_to_regulator(
-        number=recall, reference=body.reference, occurred_at=body.occurred_at, caller=caller
-    )
-    return answer(result, response)
-
-
-@router.post("/{recall}/plan", **_RECORDED)
-def plan(
-    recall: RecallPath,
-    body: Plan,
-    key: OperatorKey,
-    caller: WriteCaller,
-    ledger: LedgerDep,
-    response: Response,
-) -> dict[str, Any]:
-    """Record the recall plan's submission."""
-    result = ledger.recalls.submit_recall_plan(
-        number=recall, summary=body.summary, occurred_at=body.occurred_at, caller=caller
-    )
-    return answer(result, response)
-
-
-@router.post("/{recall}/notices", **_RECORDED)
-def notice(
-    recall: RecallPath,
-    body: Notice,
-    key: OperatorKey,
-    caller: WriteCaller,
-    ledger: LedgerDep,
-    response: Response,
-) -> dict[str, Any]:
-    """Record the notice sent to a consignee."""
-    result = ledger.recalls.send_recall_notice(
-        number=recall, consignee=body.consignee, channel=body.channel,
-        occurred_at=body.occurred_at, caller=caller,
-    )  # fmt: skip
-    return answer(result, response)
-
-
-@router.post("/{recall}/acknowledgements", **_RECORDED)
-def acknowledgement(
-    recall: RecallPath,
-    body: Acknowledgement,
-    key: OperatorKey,
-    caller: WriteCaller,
-    ledger: LedgerDep,
-    response: Response,
-) -> dict[str, Any]:
-    """Record a consignee's acknowledgement of the notice."""
-    result = ledger.recalls.acknowledge_recall_notice(
-        number=recall, consignee=body.consignee, acknowledged_by=body.acknowledged_by,
-        occurred_at=body.occurred_at, caller=caller,
-    )  # fmt: skip
-    return answer(result, response)
-
-
-@router.post("/{recall}/recoveries", **_RECORDED)
-def recovery(
-    recall: RecallPath,
-    body: Recovery,
-    key: OperatorKey,
-    caller: WriteCaller,
-    ledger: LedgerDep,
-    response: Response,
-) -> dict[str, Any]:
-    """Record recalled units returned (into a location), corrected, destroyed or used."""
-    result = ledger.recalls.record_recall_recovery(
-        number=recall, consignee=body.consignee, gtin=body.gtin, lot_number=body.lot,
-        kind=body.kind, quantity=body.quantity, location=body.location, note=body.note,
-        occurred_at=body.occurred_at, caller=caller,
-    )  # fmt: skip
-    return answer(result, response)
-
-
-@router.post("/{recall}/exceptions", **_RECORDED)
-def exception(
-    recall: RecallPath,
-    body: ConsigneeException,
-    key: OperatorKey,
-    caller: WriteCaller,
-    ledger: LedgerDep,
-    response: Response,
-) -> dict[str, Any]:
-    """Explain why a consignee cannot be resolved."""
-    result = ledger.recalls.record_recall_exception(
-        number=recall, consignee=body.consignee, explanation=body.explanation,
-        occurred_at=body.occurred_at, caller=caller,
-    )  # fmt: skip
-    return answer(result, response)
-
-
-@router.post("/{recall}/end", **_RECORDED)
-def end(
-    recall: RecallPath,
-    body: Step,
-    key: OperatorKey,
-    caller: WriteCaller,
-    ledger: LedgerDep,
-    response: Response,
-) -> dict[str, Any]:
-    """End the recall's actions; the close-out report falls due."""
-    result = ledger.recalls.end_recall(number=recall, occurred_at=body.occurred_at, caller=caller)
-    return answer(result, response)
+_RECALL = {"recall": (RecallPath, "number")}
+for path, endpoint in (
+    ("/{recall}/regulator-reports", command("recalls.report_recall_to_regulator", Report,
+        key=OperatorKey, path=_RECALL, name="report",
+        doc="Record the regulator's receipt of the recall report.")),
+    ("/{recall}/plan", command("recalls.submit_recall_plan", Plan, key=OperatorKey,
+        path=_RECALL, name="plan", doc="Record the recall plan's submission.")),
+    ("/{recall}/notices", command("recalls.send_recall_notice", Notice, key=OperatorKey,
+        path=_RECALL, name="notice", doc="Record the notice sent to a consignee.")),
+    ("/{recall}/acknowledgements", command("recalls.acknowledge_recall_notice",
+        Acknowledgement, key=OperatorKey, path=_RECALL, name="acknowledgement",
+        doc="Record a consignee's acknowledgement of the notice.")),
+    ("/{recall}/recoveries", command("recalls.record_recall_recovery", Recovery,
+        key=OperatorKey, path=_RECALL, name="recovery", doc=
+        "Record recalled units returned (into a location), corrected, destroyed or used.")),
+    ("/{recall}/exceptions", command("recalls.record_recall_exception", ConsigneeException,
+        key=OperatorKey, path=_RECALL, name="exception",
+        doc="Explain why a consignee cannot be resolved.")),
+    ("/{recall}/end", command("recalls.end_recall", Step, key=OperatorKey, path=_RECALL,
+        name="end", doc="End the recall's actions; the close-out report falls due.")),
+):  # fmt: skip
+    router.add_api_route(path, endpoint, methods=["POST"], **_RECORDED)
 
 
 @router.post("/{recall}/close", **_RECORDED)
@@ -353,5 +268,5 @@ def tasks(
 def _found(query: Any, cursor: Any, recall: str) -> Any:
     try:
         return query(cursor, recall)
-    except RecallNotFound:
+    except UnknownRecall:
         raise ResourceNotFound(f"no recall {recall!r}", recall=recall) from None

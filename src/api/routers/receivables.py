@@ -7,12 +7,12 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Path, Query, Response
-from pydantic import BaseModel, ConfigDict, Field, StrictBool
+from fastapi import APIRouter, Depends, Path, Query
+from pydantic import ConfigDict, Field, StrictBool
 
-from api.deps import LedgerDep, ReadsDep, WriteCaller, caught_up
+from api.deps import ReadsDep, caught_up
 from api.keys import ApiKey, Role
-from api.routers.common import READ_PROBLEMS, WRITE_RESPONSES, DecimalText, answer
+from api.routers.common import READ_PROBLEMS, WRITE_RESPONSES, CommandBody, DecimalText, command
 from api.routers.credit import today
 from api.routers.orders import Code, CreditReaderKey, FinanceKey, Reason, Reference
 from ledger.domain.credit.rules import BUCKETS
@@ -34,7 +34,7 @@ _RECORDED: dict[str, Any] = {"status_code": 201, "responses": WRITE_RESPONSES}
 Allocations = dict[Annotated[str, Field(max_length=64)], DecimalText]
 
 
-class ReceivePayment(BaseModel):
+class ReceivePayment(CommandBody):
     """A customer's payment; allocations name invoices, else oldest first."""
 
     model_config = ConfigDict(extra="forbid")
@@ -47,7 +47,7 @@ class ReceivePayment(BaseModel):
     allocations: Allocations | None = Field(default=None, max_length=1000)
 
 
-class IssueCreditNote(BaseModel):
+class IssueCreditNote(CommandBody):
     """A credit note; allocations name invoices, else oldest first."""
 
     model_config = ConfigDict(extra="forbid")
@@ -60,7 +60,7 @@ class IssueCreditNote(BaseModel):
     allocations: Allocations | None = Field(default=None, max_length=1000)
 
 
-class AllocateUnapplied(BaseModel):
+class AllocateUnapplied(CommandBody):
     """Apply cash kept on account to invoices (named, or oldest first)."""
 
     model_config = ConfigDict(extra="forbid")
@@ -71,7 +71,7 @@ class AllocateUnapplied(BaseModel):
     allocations: Allocations | None = Field(default=None, max_length=1000)
 
 
-class RequestWriteOff(BaseModel):
+class RequestWriteOff(CommandBody):
     """A request to write off part of an invoice as bad debt."""
 
     model_config = ConfigDict(extra="forbid")
@@ -84,7 +84,7 @@ class RequestWriteOff(BaseModel):
     reason: Reason
 
 
-class DecideWriteOff(BaseModel):
+class DecideWriteOff(CommandBody):
     """Finance's decision on a write-off (by another key than the requester's)."""
 
     model_config = ConfigDict(extra="forbid")
@@ -130,66 +130,21 @@ def list_invoices(
     return {"items": [_text(vars(item)) for item in items]}
 
 
-@router.post("/v1/payments", **_RECORDED)
-def receive_payment(
-    body: ReceivePayment,
-    key: FinanceKey,
-    caller: WriteCaller,
-    ledger: LedgerDep,
-    response: Response,
-) -> dict[str, Any]:
-    """Book a payment: to named invoices or oldest first; the rest is unapplied cash."""
-    return answer(ledger.credit.receive_payment(**body.model_dump(), caller=caller), response)
-
-
-@router.post("/v1/credit-notes", **_RECORDED)
-def issue_credit_note(
-    body: IssueCreditNote,
-    key: FinanceKey,
-    caller: WriteCaller,
-    ledger: LedgerDep,
-    response: Response,
-) -> dict[str, Any]:
-    """Issue a credit note: to named invoices or oldest first; the rest stays on account."""
-    return answer(ledger.credit.issue_credit_note(**body.model_dump(), caller=caller), response)
-
-
-@router.post("/v1/payments/unapplied-allocations", **_RECORDED)
-def allocate_unapplied(
-    body: AllocateUnapplied,
-    key: FinanceKey,
-    caller: WriteCaller,
-    ledger: LedgerDep,
-    response: Response,
-) -> dict[str, Any]:
-    """Apply a customer's unapplied cash or credit to invoices."""
-    return answer(ledger.credit.allocate_unapplied(**body.model_dump(), caller=caller), response)
-
-
-@router.post("/v1/write-offs", **_RECORDED)
-def request_write_off(
-    body: RequestWriteOff,
-    key: FinanceKey,
-    caller: WriteCaller,
-    ledger: LedgerDep,
-    response: Response,
-) -> dict[str, Any]:
-    """Ask for part of an invoice to be written off; another finance key approves."""
-    return answer(ledger.credit.request_write_off(**body.model_dump(), caller=caller), response)
-
-
-@router.post("/v1/write-offs/{write_off}/decision", **_RECORDED)
-def decide_write_off(
-    write_off: Annotated[str, Path(max_length=64)],
-    body: DecideWriteOff,
-    key: FinanceKey,
-    caller: WriteCaller,
-    ledger: LedgerDep,
-    response: Response,
-) -> dict[str, Any]:
-    """Approve (the receivable is reduced) or reject a write-off."""
-    result = ledger.credit.decide_write_off(write_off=write_off, **body.model_dump(), caller=caller)
-    return answer(result, response)
+for path, endpoint in (
+    ("/v1/payments", command("credit.receive_payment", ReceivePayment, key=FinanceKey,
+        doc="Book a payment: to named invoices or oldest first; the rest is unapplied cash.")),
+    ("/v1/credit-notes", command("credit.issue_credit_note", IssueCreditNote, key=FinanceKey,
+        doc="Issue a credit note: to named invoices or oldest first; the rest stays on account.")),
+    ("/v1/payments/unapplied-allocations", command("credit.allocate_unapplied",
+        AllocateUnapplied, key=FinanceKey,
+        doc="Apply a customer's unapplied cash or credit to invoices.")),
+    ("/v1/write-offs", command("credit.request_write_off", RequestWriteOff, key=FinanceKey,
+        doc="Ask for part of an invoice to be written off; another finance key approves.")),
+    ("/v1/write-offs/{write_off}/decision", command("credit.decide_write_off", DecideWriteOff,
+        key=FinanceKey, path={"write_off": (Annotated[str, Path(max_length=64)], "write_off")},
+        doc="Approve (the receivable is reduced) or reject a write-off.")),
+):  # fmt: skip
+    router.add_api_route(path, endpoint, methods=["POST"], **_RECORDED)
 
 
 def _customer_row(row: CustomerReceivables) -> dict[str, Any]:

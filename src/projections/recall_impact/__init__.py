@@ -2,11 +2,10 @@
 
 ``Recalls`` (``recalls``) folds recall events into one row per recall and one row per step;
 the queries (``queries``) read them, and answer the impact list from them and the lot-trace,
-stock and catalogue models.
+stock and catalogue models; ``evidence`` builds a recall's evidence bundle from them.
 """
 
 from projections.recall_impact.queries import (
-    RecallNotFound,
     impact_list,
     impact_positions,
     list_recalls,
@@ -22,7 +21,6 @@ from projections.recall_impact.recalls import STEPS, RecallChanges, Recalls
 __all__ = [
     "STEPS",
     "RecallChanges",
-    "RecallNotFound",
     "Recalls",
     "impact_list",
     "impact_positions",

@@ -15,16 +15,8 @@ from uuid import UUID
 
 from psycopg import Cursor
 
+from ledger.domain.recall.errors import UnknownRecall
 from ledger.integrity.evidence.impact_fold import CONSIGNEE_COUNTERS, LOT_COUNTERS, assemble, iso
-
-
-class RecallNotFound(Exception):
-    """No recall has this id or number."""
-
-    def __init__(self, recall: str) -> None:
-        super().__init__(f"no recall {recall!r}")
-        self.recall = recall
-
 
 # Queries -------------------------------------------------------------------------------------
 
@@ -56,7 +48,7 @@ def _recall_row(cursor: Cursor[Any], recall: str) -> dict[str, Any]:
         f"SELECT {columns} FROM recall_recalls WHERE {where}".encode(), (key,)
     ).fetchone()
     if row is None:
-        raise RecallNotFound(recall)
+        raise UnknownRecall(recall)
     return dict(zip(_RECALL_COLUMNS, row, strict=True))
 
 
