@@ -18,7 +18,7 @@ from fastapi import Response
 from pydantic import BaseModel, BeforeValidator, WithJsonSchema
 
 from api.deps import LedgerDep, WriteCaller
-from api.keys import ApiKey
+from api.keys import ApiKey, Role
 from api.problems import ResourceNotFound, problem_responses
 from ledger.application.commands import CommandOutcome
 from ledger.application.ledger import Ledger
@@ -137,3 +137,11 @@ def command(
     endpoint.__name__ = endpoint.__qualname__ = name or use_case.rsplit(".", 1)[-1]
     endpoint.__doc__ = doc
     return endpoint
+
+
+def customer_scope(key: ApiKey, customer: str | None) -> tuple[bool, str | None]:
+    """Whether a query about ``customer`` may answer at all for this key, and the customer
+    it is limited to: a partner sees its own party only."""
+    if key.role is Role.PARTNER:
+        return customer in (None, key.party), key.party
+    return True, customer

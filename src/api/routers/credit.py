@@ -21,6 +21,7 @@ from api.routers.common import (
     CommandBody,
     DecimalText,
     command,
+    customer_scope,
 )
 from api.routers.orders import Code, CreditReaderKey, FinanceKey, Reason, Reference
 from ledger.application.credit import scorecard_view
@@ -231,10 +232,9 @@ def get_tasks(
     status: Annotated[str | None, Query(max_length=32)] = None,
 ) -> dict[str, Any]:
     """List collection tasks by customer, owner and status (a partner sees its own)."""
-    if key.role is Role.PARTNER:
-        if customer not in (None, key.party):
-            return {"items": []}
-        customer = key.party
+    allowed, customer = customer_scope(key, customer)
+    if not allowed:
+        return {"items": []}
     with reads.connection() as conn, conn.cursor() as cur:
         rows = list_tasks(cur, customer=customer, owner=owner, status=status)
     return {
@@ -258,10 +258,9 @@ def get_notices(
     customer: Annotated[str | None, Query(max_length=64)] = None,
 ) -> dict[str, Any]:
     """List dunning notices sent, latest first (a partner sees its own)."""
-    if key.role is Role.PARTNER:
-        if customer not in (None, key.party):
-            return {"items": []}
-        customer = key.party
+    allowed, customer = customer_scope(key, customer)
+    if not allowed:
+        return {"items": []}
     with reads.connection() as conn, conn.cursor() as cur:
         rows = list_notices(cur, customer=customer)
     return {

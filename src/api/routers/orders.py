@@ -12,7 +12,14 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictBool, St
 from api.deps import LedgerDep, ReadsDep, allow, caught_up
 from api.keys import ApiKey, Role
 from api.problems import NotPermitted, ResourceNotFound
-from api.routers.common import READ_PROBLEMS, WRITE_RESPONSES, CommandBody, DecimalText, command
+from api.routers.common import (
+    READ_PROBLEMS,
+    WRITE_RESPONSES,
+    CommandBody,
+    DecimalText,
+    command,
+    customer_scope,
+)
 from api.routers.movements import LotName
 from ledger.application.orders import order_view
 from ledger.domain.credit.account import CreditAccount
@@ -138,10 +145,9 @@ def list_sales_orders(
     limit: Annotated[int, Query(ge=1, le=5000)] = 1000,
 ) -> dict[str, Any]:
     """List orders, latest first (a partner sees its own)."""
-    if key.role is Role.PARTNER:
-        if customer not in (None, key.party):
-            return {"items": []}
-        customer = key.party
+    allowed, customer = customer_scope(key, customer)
+    if not allowed:
+        return {"items": []}
     with reads.connection() as conn, conn.cursor() as cur:
         rows = list_orders(cur, customer=customer, state=state, limit=limit)
     return {

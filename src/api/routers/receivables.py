@@ -11,8 +11,15 @@ from fastapi import APIRouter, Depends, Path, Query
 from pydantic import ConfigDict, Field, StrictBool
 
 from api.deps import ReadsDep, caught_up
-from api.keys import ApiKey, Role
-from api.routers.common import READ_PROBLEMS, WRITE_RESPONSES, CommandBody, DecimalText, command
+from api.keys import Role
+from api.routers.common import (
+    READ_PROBLEMS,
+    WRITE_RESPONSES,
+    CommandBody,
+    DecimalText,
+    command,
+    customer_scope,
+)
 from api.routers.credit import today
 from api.routers.orders import Code, CreditReaderKey, FinanceKey, Reason, Reference
 from ledger.domain.credit.rules import BUCKETS
@@ -95,13 +102,6 @@ class DecideWriteOff(CommandBody):
     reason: Reason
 
 
-def _scope(key: ApiKey, customer: str | None) -> tuple[bool, str | None]:
-    """Whether the query may answer at all, and the customer it is limited to."""
-    if key.role is Role.PARTNER:
-        return customer in (None, key.party), key.party
-    return True, customer
-
-
 def _text(values: dict[str, Any]) -> dict[str, Any]:
     return {k: v if v is None or isinstance(v, int | str) else str(v) for k, v in values.items()}
 
@@ -122,7 +122,7 @@ def list_invoices(
     limit: Annotated[int, Query(ge=1, le=5000)] = 1000,
 ) -> dict[str, Any]:
     """Open items (invoices still owed), earliest due first; a partner sees its own."""
-    allowed, customer = _scope(key, customer)
+    allowed, customer = customer_scope(key, customer)
     if not allowed:
         return {"items": []}
     with reads.connection() as conn, conn.cursor() as cur:
@@ -189,7 +189,7 @@ def ageing(
 ) -> dict[str, Any]:
     """Ageing buckets, DSO and bad-debt provision per customer, and totals per currency."""
     day = as_of or today()
-    allowed, customer = _scope(key, customer)
+    allowed, customer = customer_scope(key, customer)
     rows = []
     if allowed:
         with reads.connection() as conn, conn.cursor() as cur:

@@ -9,8 +9,8 @@ from decimal import Decimal
 
 from ledger.application.commands import Caller, CommandOutcome
 from ledger.application.ledger import Ledger
-from ledger.demo.stock import DemoCast, reference_time
-from ledger.domain.lot_ref import LotRef
+from ledger.demo.stock import DemoCast
+from ledger.demo.story import OneLotStory
 from ledger.domain.order import OrderLine
 from ledger.domain.party import Party
 from ledger.domain.values import ShipmentLine, party_id
@@ -18,39 +18,22 @@ from ledger.domain.values import ShipmentLine, party_id
 FINANCE = Caller(actor="demo-finance", scope="demo")
 CONTROLLER = Caller(actor="demo-controller", scope="demo")
 OPERATOR = Caller(actor="demo-operator", scope="demo")
-LOCATION = "WH-SH-CR1"
 PRICE = Decimal("185.50")
 
 
-class CreditStory:
+class CreditStory(OneLotStory):
     """Runs the credit story on a ledger holding the demo's master data."""
 
-    def __init__(self, ledger: Ledger, cast: DemoCast, seed: int) -> None:
-        self.ledger = ledger
-        self.cast = cast
-        self.now = reference_time(seed)
-        self.gtin = cast.products[3 % len(cast.products)][0]
-        self.lot = f"CR-{seed}"
-        self.events = 0
-        self.orders = 0
+    LOCATION = "WH-SH-CR1"
 
-    def _count(self, outcome: CommandOutcome) -> CommandOutcome:
-        self.events += len(outcome.positions)
-        return outcome
+    def __init__(self, ledger: Ledger, cast: DemoCast, seed: int) -> None:
+        super().__init__(ledger, cast, seed, product=3, prefix="CR")
+        self.orders = 0
 
     def run(self) -> int:
         """Tell the story; return how many events it appended."""
         start = self.now - timedelta(days=100)
-        self._count(
-            self.ledger.lots.receive(
-                lot=LotRef(self.gtin, self.lot),
-                supplier=self.cast.manufacturers[0],
-                purchase_order=f"PO-{self.lot}",
-                location=LOCATION,
-                accepted=20_000,
-                occurred_at=start,
-            )
-        )
+        self._receive(20_000, start)
         distributors, hospitals = self.cast.distributors, self.cast.hospitals
         for code in distributors:
             party: Party = self.ledger.repository.get(party_id(code))
@@ -134,7 +117,7 @@ class CreditStory:
                 shipment=f"SHP-{order}",
                 occurred_at=at,
                 caller=OPERATOR,
-                lines=[ShipmentLine(self.gtin, self.lot, quantity, LOCATION)],
+                lines=[ShipmentLine(self.gtin, self.lot, quantity, self.LOCATION)],
             )
         )
 

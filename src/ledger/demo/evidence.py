@@ -7,51 +7,34 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from ledger.application.commands import CommandOutcome
 from ledger.application.ledger import Ledger
-from ledger.demo.stock import DemoCast, reference_time
-from ledger.domain.lot_ref import LotRef
+from ledger.demo.stock import DemoCast
+from ledger.demo.story import OneLotStory
 from ledger.domain.recall.rules import Jurisdiction, RecallLevel
 from ledger.domain.values import ShipmentLine
 
 RECALL = "RC-DEMO-EVIDENCE"
-LOCATION = "WH-SH-EV1"
 CONSIGNEES = 6
 
 
-class EvidenceStory:
+class EvidenceStory(OneLotStory):
     """Receives one lot, ships it to ``CONSIGNEES`` hospitals and recalls it."""
 
-    def __init__(self, ledger: Ledger, cast: DemoCast, seed: int) -> None:
-        self.ledger = ledger
-        self.cast = cast
-        self.now = reference_time(seed)
-        self.gtin = cast.products[1 % len(cast.products)][0]
-        self.lot = f"EV-{seed}"
-        self.events = 0
+    LOCATION = "WH-SH-EV1"
 
-    def _count(self, outcome: CommandOutcome) -> None:
-        self.events += len(outcome.positions)
+    def __init__(self, ledger: Ledger, cast: DemoCast, seed: int) -> None:
+        super().__init__(ledger, cast, seed, product=1, prefix="EV")
 
     def run(self) -> int:
         """Tell the story; return how many events it appended."""
         start = self.now - timedelta(days=40)
         hospitals = self.cast.hospitals[:CONSIGNEES]
-        self._count(
-            self.ledger.lots.receive(
-                lot=LotRef(self.gtin, self.lot),
-                supplier=self.cast.manufacturers[0],
-                purchase_order=f"PO-{self.lot}",
-                location=LOCATION,
-                accepted=10 * len(hospitals) + 20,
-                occurred_at=start,
-            )
-        )
+        self._receive(10 * len(hospitals) + 20, start)
         for index, code in enumerate(hospitals):
             self._count(
                 self.ledger.channel.ship(
                     shipment=f"SH-{self.lot}-{index + 1}", consignee=code,
-                    lines=[ShipmentLine(self.gtin, self.lot, 5 + index, LOCATION)],
+                    lines=[ShipmentLine(self.gtin, self.lot, 5 + index, self.LOCATION)],
                     occurred_at=start + timedelta(days=2, hours=index),
                 )
             )  # fmt: skip

@@ -10,31 +10,24 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from ledger.application.commands import CommandOutcome
 from ledger.application.ledger import Ledger
-from ledger.demo.stock import DemoCast, reference_time
+from ledger.demo.stock import DemoCast
+from ledger.demo.story import OneLotStory
 from ledger.domain.lot_ref import LotRef
 from ledger.domain.recall.aggregate import RecoveryKind
 from ledger.domain.recall.rules import Jurisdiction, RecallLevel
 from ledger.domain.values import ShipmentLine
 
 RECALL = "RC-DEMO-001"
-LOCATION = "WH-GZ-RC1"
 
 
-class RecallStory:
+class RecallStory(OneLotStory):
     """Moves one lot through every level of the channel, then recalls it."""
 
-    def __init__(self, ledger: Ledger, cast: DemoCast, seed: int) -> None:
-        self.ledger = ledger
-        self.cast = cast
-        self.now = reference_time(seed)
-        self.gtin = cast.products[0][0]
-        self.lot = f"RC-{seed}"
-        self.events = 0
+    LOCATION = "WH-GZ-RC1"
 
-    def _count(self, outcome: CommandOutcome) -> None:
-        self.events += len(outcome.positions)
+    def __init__(self, ledger: Ledger, cast: DemoCast, seed: int) -> None:
+        super().__init__(ledger, cast, seed, product=0, prefix="RC")
 
     def run(self) -> int:
         """Tell the story; return how many events it appended."""
@@ -44,10 +37,7 @@ class RecallStory:
         sub = self.cast.sub_distributors[0]
         hospitals = self.cast.hospitals[:4]
         ledger = self.ledger
-        self._count(ledger.lots.receive(
-            supplier=self.cast.manufacturers[0], purchase_order=f"PO-{self.lot}",
-            location=LOCATION, accepted=200, occurred_at=start, lot=lot,
-        ))  # fmt: skip
+        self._receive(200, start)
         for n, (to, quantity) in enumerate(((dist_a, 60), (dist_b, 40), (hospitals[0], 12))):
             self._ship(f"SH-{self.lot}-{n + 1}", to, quantity, start + timedelta(days=2 + n))
             if n < 2:  # the hospital's shipment is still on the road at the recall
@@ -86,12 +76,12 @@ class RecallStory:
             ))  # fmt: skip
         self._count(ledger.recalls.record_recall_recovery(
             number=RECALL, consignee=dist_a, kind=RecoveryKind.RETURNED, quantity=30,
-            location=LOCATION, occurred_at=recalled + timedelta(days=2), gtin=self.gtin,
+            location=self.LOCATION, occurred_at=recalled + timedelta(days=2), gtin=self.gtin,
             lot_number=self.lot,
         ))  # fmt: skip
         return self.events
 
     def _ship(self, shipment: str, to: str, quantity: int, when: datetime) -> None:
-        line = ShipmentLine(self.gtin, self.lot, quantity, LOCATION)
+        line = ShipmentLine(self.gtin, self.lot, quantity, self.LOCATION)
         self._count(self.ledger.channel.ship(shipment=shipment, consignee=to, lines=[line],
                                      occurred_at=when))  # fmt: skip
