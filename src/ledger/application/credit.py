@@ -58,18 +58,21 @@ class Credit:
         command: str,
         arguments: dict[str, Any],
         caller: Caller,
-        change: Callable[[CreditAccount], dict[str, Any] | None],
+        change: Callable[..., dict[str, Any] | None],
     ) -> CommandOutcome:
-        """Run ``change`` on the customer's account and save it; the answer is the account's
-        view plus what ``change`` returns."""
+        """Run ``change`` on the customer's account with the use case's other arguments and
+        the caller as ``actor``, and save it; the answer is the account's view plus what
+        ``change`` returns. Allocations are hashed as text, as they always were."""
+        given = {key: value for key, value in arguments.items() if key != "customer"}
+        hashed = {**arguments, **{k: _money(v) for k, v in given.items() if k == "allocations"}}
 
         def decide() -> Decision:
             account = self._ledger.credit_account(arguments["customer"])
-            extra = change(account) or {}
+            extra = change(account, **given, actor=caller.actor) or {}
             events = [type(event).__name__ for event in account.pending_events]
             return [account], {**account_view(account), **extra, "events": events}
 
-        return self._ledger.execute(command, arguments, caller, decide, retries=CREDIT_RETRIES)
+        return self._ledger.execute(command, hashed, caller, decide, retries=CREDIT_RETRIES)
 
     def receive_payment(
         self,
@@ -84,19 +87,8 @@ class Credit:
     ) -> CommandOutcome:
         """Book a customer's payment: to named invoices, or oldest first; any rest is kept
         as unapplied cash."""
-        arguments = {**arguments_of(locals()), "allocations": _money(allocations)}
         return self._on_account(
-            "receive_payment",
-            arguments,
-            caller,
-            lambda account: account.receive_payment(
-                payment=payment,
-                amount=amount,
-                currency=currency,
-                received_on=received_on,
-                allocations=allocations,
-                actor=caller.actor,
-            ),
+            "receive_payment", arguments_of(locals()), caller, CreditAccount.receive_payment
         )
 
     def issue_credit_note(
@@ -112,19 +104,8 @@ class Credit:
     ) -> CommandOutcome:
         """Credit a customer (returns, corrections, rebates): to named invoices, or oldest
         first; any rest stays on account."""
-        arguments = {**arguments_of(locals()), "allocations": _money(allocations)}
         return self._on_account(
-            "issue_credit_note",
-            arguments,
-            caller,
-            lambda account: account.issue_credit_note(
-                credit_note=credit_note,
-                amount=amount,
-                issued_on=issued_on,
-                reason=reason,
-                allocations=allocations,
-                actor=caller.actor,
-            ),
+            "issue_credit_note", arguments_of(locals()), caller, CreditAccount.issue_credit_note
         )
 
     def allocate_unapplied(
@@ -137,17 +118,8 @@ class Credit:
         caller: Caller = SYSTEM,
     ) -> CommandOutcome:
         """Apply a customer's unapplied cash or credit to invoices (named, or oldest first)."""
-        arguments = {**arguments_of(locals()), "allocations": _money(allocations)}
         return self._on_account(
-            "allocate_unapplied",
-            arguments,
-            caller,
-            lambda account: account.allocate_unapplied(
-                reference=reference,
-                applied_on=applied_on,
-                allocations=allocations,
-                actor=caller.actor,
-            ),
+            "allocate_unapplied", arguments_of(locals()), caller, CreditAccount.allocate_unapplied
         )
 
     def request_write_off(
@@ -162,19 +134,8 @@ class Credit:
         caller: Caller = SYSTEM,
     ) -> CommandOutcome:
         """Ask for part of an invoice to be written off as bad debt; finance approves."""
-        arguments = arguments_of(locals())
         return self._on_account(
-            "request_write_off",
-            arguments,
-            caller,
-            lambda account: account.request_write_off(
-                write_off=write_off,
-                invoice=invoice,
-                amount=amount,
-                requested_on=requested_on,
-                actor=caller.actor,
-                reason=reason,
-            ),
+            "request_write_off", arguments_of(locals()), caller, CreditAccount.request_write_off
         )
 
     def decide_write_off(
@@ -188,18 +149,8 @@ class Credit:
         caller: Caller = SYSTEM,
     ) -> CommandOutcome:
         """Approve or reject a write-off request (not by the one who asked for it)."""
-        arguments = arguments_of(locals())
         return self._on_account(
-            "decide_write_off",
-            arguments,
-            caller,
-            lambda account: account.decide_write_off(
-                write_off=write_off,
-                approve=approve,
-                decided_on=decided_on,
-                actor=caller.actor,
-                reason=reason,
-            ),
+            "decide_write_off", arguments_of(locals()), caller, CreditAccount.decide_write_off
         )
 
     def sweep_account(
@@ -207,13 +158,7 @@ class Credit:
     ) -> CommandOutcome:
         """Send the customer's due reminders and dunning notices as of ``as_of`` and open
         collection tasks; levels already sent are not sent again."""
-        arguments = arguments_of(locals())
-
-        def sweep(account: CreditAccount) -> dict[str, Any]:
-            sent = account.sweep(as_of)
-            return {"notices": [{"invoice": inv, "level": level} for inv, level in sent]}
-
-        return self._on_account("sweep_account", arguments, caller, sweep)
+        return self._on_account("sweep_account", arguments_of(locals()), caller, _sweep)
 
     def sweep_credit(
         self, *, customers: Sequence[str], as_of: date, caller: Caller = SYSTEM
@@ -239,32 +184,18 @@ class Credit:
         caller: Caller = SYSTEM,
     ) -> CommandOutcome:
         """Move a collection task on (status, owner, a note)."""
-        arguments = arguments_of(locals())
         return self._on_account(
             "update_collection_task",
-            arguments,
+            arguments_of(locals()),
             caller,
-            lambda account: account.update_collection_task(
-                task=task,
-                status=status,
-                updated_on=updated_on,
-                actor=caller.actor,
-                owner=owner,
-                note=note,
-            ),
+            CreditAccount.update_collection_task,
         )
 
     def propose_credit_limit(
         self, *, customer: str, as_of: date, caller: Caller = SYSTEM
     ) -> CommandOutcome:
         """Score the account and record the limit policy's proposal (one per day at most)."""
-        arguments = arguments_of(locals())
-
-        def propose(account: CreditAccount) -> dict[str, Any]:
-            account.propose_limit_change(proposal=f"LP-{as_of.isoformat()}", as_of=as_of)
-            return {"scorecard": scorecard_view(account, as_of)}
-
-        return self._on_account("propose_credit_limit", arguments, caller, propose)
+        return self._on_account("propose_credit_limit", arguments_of(locals()), caller, _propose)
 
     def decide_limit_change(
         self,
@@ -276,12 +207,18 @@ class Credit:
         caller: Caller = SYSTEM,
     ) -> CommandOutcome:
         """Finance accepts (the limit changes) or rejects a proposed limit change."""
-        arguments = arguments_of(locals())
         return self._on_account(
-            "decide_limit_change",
-            arguments,
-            caller,
-            lambda account: account.decide_limit_change(
-                proposal=proposal, accept=accept, actor=caller.actor, reason=reason
-            ),
+            "decide_limit_change", arguments_of(locals()), caller, CreditAccount.decide_limit_change
         )
+
+
+def _sweep(account: CreditAccount, *, as_of: date, actor: str) -> dict[str, Any]:
+    """The sweep's notices sent (the sweep is the system's, whoever asks for it)."""
+    sent = account.sweep(as_of)
+    return {"notices": [{"invoice": inv, "level": level} for inv, level in sent]}
+
+
+def _propose(account: CreditAccount, *, as_of: date, actor: str) -> dict[str, Any]:
+    """The policy's proposal of the day, with the scorecard it rests on."""
+    account.propose_limit_change(proposal=f"LP-{as_of.isoformat()}", as_of=as_of)
+    return {"scorecard": scorecard_view(account, as_of)}

@@ -92,19 +92,16 @@ class Recalls:
     ) -> CommandOutcome:
         """Record that the regulator received the recall report."""
         return self._on_recall(
-            "report_recall_to_regulator", arguments_of(locals()), caller,
-            lambda recall: recall.report_to_regulator(reference=reference,
-                                                      occurred_at=occurred_at),
-        )  # fmt: skip
+            "report_recall_to_regulator", arguments_of(locals()), caller, Recall.report_to_regulator
+        )
 
     def submit_recall_plan(
         self, *, number: str, summary: str, occurred_at: datetime, caller: Caller = SYSTEM
     ) -> CommandOutcome:
         """Record the recall plan's submission to the regulator."""
         return self._on_recall(
-            "submit_recall_plan", arguments_of(locals()), caller,
-            lambda recall: recall.submit_plan(summary=summary, occurred_at=occurred_at),
-        )  # fmt: skip
+            "submit_recall_plan", arguments_of(locals()), caller, Recall.submit_plan
+        )
 
     def send_recall_notice(
         self,
@@ -116,13 +113,13 @@ class Recalls:
         caller: Caller = SYSTEM,
     ) -> CommandOutcome:
         """Record the notice sent to a consignee (a registered party)."""
-        arguments = arguments_of(locals())
-
-        def notify(recall: Recall) -> None:
-            self._ledger.party(consignee)
-            recall.send_notice(consignee=consignee, channel=channel, occurred_at=occurred_at)
-
-        return self._on_recall("send_recall_notice", arguments, caller, notify)
+        return self._on_recall(
+            "send_recall_notice",
+            arguments_of(locals()),
+            caller,
+            Recall.send_notice,
+            parties=("consignee",),
+        )
 
     def acknowledge_recall_notice(
         self,
@@ -135,11 +132,8 @@ class Recalls:
     ) -> CommandOutcome:
         """Record the consignee's acknowledgement of the notice."""
         return self._on_recall(
-            "acknowledge_recall_notice", arguments_of(locals()), caller,
-            lambda recall: recall.acknowledge(consignee=consignee,
-                                              acknowledged_by=acknowledged_by,
-                                              occurred_at=occurred_at),
-        )  # fmt: skip
+            "acknowledge_recall_notice", arguments_of(locals()), caller, Recall.acknowledge
+        )
 
     def record_recall_recovery(
         self,
@@ -205,19 +199,16 @@ class Recalls:
     ) -> CommandOutcome:
         """Explain why a consignee cannot be resolved; close-out accepts it as such."""
         return self._on_recall(
-            "record_recall_exception", arguments_of(locals()), caller,
-            lambda recall: recall.record_exception(consignee=consignee, explanation=explanation,
-                                                   occurred_at=occurred_at),
-        )  # fmt: skip
+            "record_recall_exception", arguments_of(locals()), caller, Recall.record_exception
+        )
 
     def end_recall(
         self, *, number: str, occurred_at: datetime, caller: Caller = SYSTEM
     ) -> CommandOutcome:
         """End the recall's actions; the close-out report falls due."""
         return self._on_recall(
-            "end_recall", arguments_of(locals()), caller,
-            lambda recall: recall.end(occurred_at=occurred_at, calendar=self.calendar),
-        )  # fmt: skip
+            "end_recall", arguments_of(locals()), caller, Recall.end, calendar=self.calendar
+        )
 
     def close_recall(
         self,
@@ -230,11 +221,7 @@ class Recalls:
     ) -> CommandOutcome:
         """Close the recall out; ``outstanding`` is every consignee of the impact list with
         the units still believed on hand or in transit to it (read from the impact list)."""
-        return self._on_recall(
-            "close_recall", arguments_of(locals()), caller,
-            lambda recall: recall.close(outstanding=outstanding, summary=summary,
-                                        occurred_at=occurred_at),
-        )  # fmt: skip
+        return self._on_recall("close_recall", arguments_of(locals()), caller, Recall.close)
 
     # Loading -------------------------------------------------------------------------------
 
@@ -243,11 +230,24 @@ class Recalls:
         command: str,
         arguments: dict[str, Any],
         caller: Caller,
-        step: Callable[[Recall], None],
+        step: Callable[..., None],
+        *,
+        parties: Sequence[str] = (),
+        **context: Any,
     ) -> CommandOutcome:
+        """Take ``step`` on the recall numbered in ``arguments``, with its other arguments
+        (and what else the step needs from the ledger, ``context``), and save it.
+
+        Args:
+            parties: arguments naming parties that must be registered.
+        """
+        given = {key: value for key, value in arguments.items() if key != "number"}
+
         def decide() -> Decision:
             recall = self._load_recall(arguments["number"])
-            step(recall)
+            for role in parties:
+                self._ledger.party(given[role])
+            step(recall, **given, **context)
             return [recall], _recall_outcome(recall)
 
         return self._ledger.execute(command, arguments, caller, decide, retries=MOVEMENT_RETRIES)
