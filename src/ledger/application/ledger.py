@@ -209,16 +209,22 @@ class Ledger(Application[UUID]):
             return None
         return found if isinstance(found, kind) else None
 
+    def load(
+        self, identifier: UUID, kind: type[AggregateT], missing: Callable[[], LedgerError]
+    ) -> AggregateT:
+        """The aggregate of ``kind`` under ``identifier``; raises ``missing()`` if none."""
+        found = self.find(identifier, kind)
+        if found is None:
+            raise missing()
+        return found
+
     def product(self, gtin: Gtin) -> Product:
         """A registered product.
 
         Raises:
             UnknownProduct: no product has that GTIN.
         """
-        found = self.find(product_id(gtin), Product)
-        if found is None:
-            raise UnknownProduct(gtin.value)
-        return found
+        return self.load(product_id(gtin), Product, lambda: UnknownProduct(gtin.value))
 
     def party(self, code: str) -> Party:
         """A registered party.
@@ -227,10 +233,7 @@ class Ledger(Application[UUID]):
             UnknownParty: no party has that code.
         """
         code = parse_text("party", code)
-        found = self.find(party_id(code), Party)
-        if found is None:
-            raise UnknownParty(code)
-        return found
+        return self.load(party_id(code), Party, lambda: UnknownParty(code))
 
     def customer_name(self, customer: str) -> str:
         """The registered name of a customer (for letters and reports).
@@ -247,10 +250,9 @@ class Ledger(Application[UUID]):
             UnknownCreditAccount: the customer has none.
         """
         customer = parse_text("customer", customer)
-        found = self.find(credit_account_id(customer), CreditAccount)
-        if found is None:
-            raise UnknownCreditAccount(customer)
-        return found
+        return self.load(
+            credit_account_id(customer), CreditAccount, lambda: UnknownCreditAccount(customer)
+        )
 
     def sales_order(self, order: str) -> SalesOrder:
         """A placed sales order.
@@ -259,10 +261,7 @@ class Ledger(Application[UUID]):
             UnknownOrder: no order has that number.
         """
         number = parse_text("order", order)
-        found = self.find(order_id(number), SalesOrder)
-        if found is None:
-            raise UnknownOrder(number)
-        return found
+        return self.load(order_id(number), SalesOrder, lambda: UnknownOrder(number))
 
     # Command execution -------------------------------------------------------------------
 

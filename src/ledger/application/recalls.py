@@ -256,10 +256,8 @@ class Recalls:
         return self._ledger.find(recall_id(parse_text("number", number)), Recall)
 
     def _load_recall(self, number: str) -> Recall:
-        recall = self._find_recall(number)
-        if recall is None:
-            raise UnknownRecall(number)
-        return recall
+        found = recall_id(parse_text("number", number))
+        return self._ledger.load(found, Recall, lambda: UnknownRecall(number))
 
     def _lots_to_hold(
         self, selection: LotSelection, also_hold: Sequence[tuple[str, str]]
