@@ -3,8 +3,8 @@
 A rule's error declares its context as annotated fields, in the order it is raised with,
 and says what broke in ``message``, a ``str.format`` template over those fields. It is a
 dataclass: ``InsufficientStock(lot, location, status, requested, available)`` sets those
-attributes, and ``str(error)`` is the message filled in. An error whose message needs more
-than the fields as they are (a list joined, a count) overrides ``describe``.
+attributes, and ``str(error)`` is the message filled in, a list field joined with commas. An
+error whose message needs more than the fields as they are (a count) overrides ``describe``.
 """
 
 from __future__ import annotations
@@ -29,8 +29,12 @@ class LedgerError(Exception):
         super().__init__(self.describe())
 
     def describe(self) -> str:
-        """What broke: ``message`` filled in with the error's attributes."""
-        return self.message.format(**vars(self))
+        """What broke: ``message`` filled in with the error's attributes (lists joined)."""
+        shown = {
+            name: ", ".join(value) if isinstance(value, list) else value
+            for name, value in vars(self).items()
+        }
+        return self.message.format(**shown)
 
 
 class InvalidGtin(LedgerError):

@@ -30,10 +30,7 @@ class LotOnHold(LedgerError):
 
     lot: str
     holds: list[str]
-
-    def describe(self) -> str:
-        """The message, with the open holds listed."""
-        return f"lot {self.lot} is on hold ({', '.join(self.holds)}); its stock may not leave"
+    message = "lot {lot} is on hold ({holds}); its stock may not leave"
 
 
 class LotExpired(LedgerError):
@@ -135,10 +132,7 @@ class DuplicateSerial(LedgerError):
 
     lot: str
     serials: list[str]
-
-    def describe(self) -> str:
-        """The message, with the serials listed."""
-        return f"lot {self.lot}: serials received twice: {', '.join(self.serials)}"
+    message = "lot {lot}: serials received twice: {serials}"
 
 
 class NoSuchHold(LedgerError):
