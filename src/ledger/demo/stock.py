@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 from ledger.application.commands import CommandOutcome
 from ledger.application.ledger import Ledger
@@ -55,6 +56,11 @@ class _LotPlan:
     def ref(self) -> LotRef:
         return LotRef(self.gtin, self.number)
 
+    def moved(self, source: str, target: str, sent: int, arrived: int) -> None:
+        """``sent`` units left ``source``; the ``arrived`` ones are the first at ``target``."""
+        self.on_hand[source] -= sent
+        self.on_hand[target] = arrived
+
 
 class StockStory:
     """Runs the demo's movements for a number of lots; counts the events they append."""
@@ -84,6 +90,12 @@ class StockStory:
     def _at(self, plan: _LotPlan, days: float) -> datetime:
         return plan.start + timedelta(days=days, minutes=self.rng.randint(0, 600))
 
+    def _move(
+        self, plan: _LotPlan, days: float, use_case: Callable[..., CommandOutcome], **fields: Any
+    ) -> None:
+        """Run a use case on the plan's lot, ``days`` after its receipt; count its events."""
+        self._count(use_case(lot=plan.ref(), occurred_at=self._at(plan, days), **fields))
+
     def _receive(self, number: int, start: datetime) -> _LotPlan:
         gtin, _ = self.cast.products[number % len(self.cast.products)]
         home = WAREHOUSES[number % len(WAREHOUSES)]
@@ -112,17 +124,15 @@ class StockStory:
     def _store(self, plan: _LotPlan) -> None:
         source, shelf = f"{plan.home}-01", f"{plan.home}-02"
         moved = plan.on_hand[source] // 2
-        self._count(
-            self.ledger.lots.put_away(
-                lot=plan.ref(),
-                from_location=source,
-                to_location=shelf,
-                quantity=moved,
-                occurred_at=self._at(plan, 0.2),
-            )
+        self._move(
+            plan,
+            0.2,
+            self.ledger.lots.put_away,
+            from_location=source,
+            to_location=shelf,
+            quantity=moved,
         )
-        plan.on_hand[source] -= moved
-        plan.on_hand[shelf] = moved
+        plan.moved(source, shelf, moved, moved)
         if plan.start.day % 3 == 0:
             self._transfer(plan)
 
@@ -131,28 +141,25 @@ class StockStory:
         target = f"{self.rng.choice([w for w in WAREHOUSES if w != plan.home])}-01"
         quantity = min(plan.on_hand[source], self.rng.randint(5, 15))
         reference = f"TR-{plan.number}"
-        self._count(
-            self.ledger.lots.dispatch_transfer(
-                lot=plan.ref(),
-                transfer=reference,
-                from_location=source,
-                to_location=target,
-                quantity=quantity,
-                occurred_at=self._at(plan, 1),
-            )
+        self._move(
+            plan,
+            1,
+            self.ledger.lots.dispatch_transfer,
+            transfer=reference,
+            from_location=source,
+            to_location=target,
+            quantity=quantity,
         )
         received = quantity - (1 if self.rng.random() < 0.2 else 0)  # now and then one is lost
-        self._count(
-            self.ledger.lots.receive_transfer(
-                lot=plan.ref(),
-                transfer=reference,
-                location=target,
-                quantity=received,
-                occurred_at=self._at(plan, 3),
-            )
+        self._move(
+            plan,
+            3,
+            self.ledger.lots.receive_transfer,
+            transfer=reference,
+            location=target,
+            quantity=received,
         )
-        plan.on_hand[source] -= quantity
-        plan.on_hand[target] = received
+        plan.moved(source, target, quantity, received)
 
     def _ship_and_follow(self, plan: _LotPlan) -> None:
         shelf = f"{plan.home}-02"
@@ -190,27 +197,21 @@ class StockStory:
         held = plan.held_by[customer]
         if customer.startswith("HOSP"):
             used = self.rng.randint(1, held)
-            self._count(
-                self.ledger.channel.report_use(
-                    lot=plan.ref(),
-                    consignee=customer,
-                    quantity=used,
-                    occurred_at=self._at(plan, days),
-                )
+            self._move(
+                plan, days, self.ledger.channel.report_use, consignee=customer, quantity=used
             )
             plan.held_by[customer] -= used
             return
         buyer = self.rng.choice(self.cast.hospitals + self.cast.sub_distributors)
         sold = self.rng.randint(1, held)
-        self._count(
-            self.ledger.channel.report_sales(
-                lot=plan.ref(),
-                seller=customer,
-                buyer=buyer,
-                quantity=sold,
-                reference=f"DS-{customer}-{plan.number}",
-                occurred_at=self._at(plan, days),
-            )
+        self._move(
+            plan,
+            days,
+            self.ledger.channel.report_sales,
+            seller=customer,
+            buyer=buyer,
+            quantity=sold,
+            reference=f"DS-{customer}-{plan.number}",
         )
         plan.held_by[customer] -= sold
         plan.held_by[buyer] = plan.held_by.get(buyer, 0) + sold
@@ -222,26 +223,24 @@ class StockStory:
         hospital = next((c for c, q in plan.held_by.items() if c.startswith("HOSP") and q), None)
         if "return" not in self.specials and hospital is not None:
             self.specials.add("return")
-            self._count(
-                self.ledger.channel.receive_return(
-                    lot=plan.ref(),
-                    consignee=hospital,
-                    location=f"{plan.home}-Q1",
-                    quantity=1,
-                    reason="outer packaging damaged on the ward",
-                    occurred_at=self._at(plan, 30),
-                )
+            self._move(
+                plan,
+                30,
+                self.ledger.channel.receive_return,
+                consignee=hospital,
+                location=f"{plan.home}-Q1",
+                quantity=1,
+                reason="outer packaging damaged on the ward",
             )
         elif "quarantine" not in self.specials and plan.on_hand[f"{plan.home}-01"] >= 5:
             self.specials.add("quarantine")
-            self._count(
-                self.ledger.lots.quarantine(
-                    lot=plan.ref(),
-                    location=f"{plan.home}-01",
-                    quantity=5,
-                    reason="cartons found wet at cycle count",
-                    occurred_at=self._at(plan, 25),
-                )
+            self._move(
+                plan,
+                25,
+                self.ledger.lots.quarantine,
+                location=f"{plan.home}-01",
+                quantity=5,
+                reason="cartons found wet at cycle count",
             )
         elif "excursion" not in self.specials and self._has_storage_range(plan):
             self.specials.add("excursion")
@@ -252,13 +251,12 @@ class StockStory:
 
     def _readings(self, plan: _LotPlan) -> None:
         for days, celsius in ((20, Decimal("5.1")), (21, Decimal("11.8"))):
-            self._count(
-                self.ledger.lots.record_temperature(
-                    lot=plan.ref(),
-                    location=f"{plan.home}-02",
-                    celsius=celsius,
-                    occurred_at=self._at(plan, days),
-                )
+            self._move(
+                plan,
+                days,
+                self.ledger.lots.record_temperature,
+                location=f"{plan.home}-02",
+                celsius=celsius,
             )
 
 
