@@ -10,28 +10,28 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import asdict
 from datetime import datetime
-from typing import TYPE_CHECKING
 from uuid import UUID
 
-from ledger.application.commands import SYSTEM, Caller, CommandOutcome, Decision, arguments_of
-from ledger.application.lots import MOVEMENT_RETRIES, lot_outcome, read_lot
+from ledger.application.commands import (
+    SYSTEM,
+    Caller,
+    CommandOutcome,
+    Decision,
+    LedgerPart,
+    arguments_of,
+)
+from ledger.application.lots import MOVEMENT_RETRIES, LotMovement, lot_outcome, read_lot
 from ledger.domain.errors import InvalidValue
 from ledger.domain.lot.aggregate import Lot
 from ledger.domain.lot_ref import LotRef
 from ledger.domain.values import ShipmentLine, lot_id
 
-if TYPE_CHECKING:
-    from ledger.application.ledger import Ledger
-
 Picks = dict[UUID, tuple[Lot, dict[str, int]]]
 """Lots a shipment takes units from, each with the units per location."""
 
 
-class Channel:
+class Channel(LedgerPart):
     """The use cases of lots leaving for customers and of what customers report."""
-
-    def __init__(self, ledger: Ledger) -> None:
-        self._ledger = ledger
 
     def ship(
         self,
@@ -114,50 +114,6 @@ class Channel:
             "confirm_delivery", arguments, caller, decide, retries=MOVEMENT_RETRIES
         )
 
-    def receive_return(
-        self,
-        *,
-        lot: LotRef,
-        consignee: str,
-        location: str,
-        quantity: int,
-        reason: str,
-        occurred_at: datetime,
-        caller: Caller = SYSTEM,
-    ) -> CommandOutcome:
-        """Take back units a consignee holds, into quarantine at ``location``."""
-        arguments = arguments_of(locals())
-        return self._ledger.lots.on_lot(
-            "receive_return", arguments, caller, lot, Lot.receive_return
-        )
-
-    def report_use(
-        self,
-        *,
-        lot: LotRef,
-        consignee: str,
-        quantity: int,
-        occurred_at: datetime,
-        caller: Caller = SYSTEM,
-    ) -> CommandOutcome:
-        """Record units a consignee (a hospital) reports as used."""
-        return self._ledger.lots.on_lot(
-            "report_use", arguments_of(locals()), caller, lot, Lot.report_use
-        )
-
-    def report_sales(
-        self,
-        *,
-        lot: LotRef,
-        seller: str,
-        buyer: str,
-        quantity: int,
-        occurred_at: datetime,
-        reference: str | None = None,
-        caller: Caller = SYSTEM,
-    ) -> CommandOutcome:
-        """Record a distributor's report of units it sold on to its own customer (``buyer``)."""
-        arguments = arguments_of(locals())
-        return self._ledger.lots.on_lot(
-            "report_sales", arguments, caller, lot, Lot.report_sales, parties=("seller", "buyer")
-        )
+    receive_return = LotMovement(Lot.receive_return)
+    report_use = LotMovement(Lot.report_use)
+    report_sales = LotMovement(Lot.report_sales, parties=("seller", "buyer"))

@@ -9,13 +9,20 @@ state, up to ``MOVEMENT_RETRIES`` times.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import inspect
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime
-from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, overload
 from uuid import UUID
 
-from ledger.application.commands import SYSTEM, Caller, CommandOutcome, Decision, arguments_of
+from ledger.application.commands import (
+    SYSTEM,
+    Caller,
+    CommandOutcome,
+    Decision,
+    LedgerPart,
+    arguments_of,
+)
 from ledger.domain.errors import InvalidValue
 from ledger.domain.lot.aggregate import Lot
 from ledger.domain.lot.errors import UnknownLot
@@ -24,7 +31,6 @@ from ledger.domain.lot_ref import LotRef, NamedLot
 from ledger.domain.udi import Udi
 from ledger.domain.values import (
     Gtin,
-    StockStatus,
     StorageRange,
     lot_id,
     lot_label,
@@ -38,15 +44,96 @@ MOVEMENT_RETRIES = 12
 """How many times a movement is decided again after losing a race on one of its lots."""
 
 _ECHOED = ("quantity", "accepted", "rejected", "change", "transfer", "shipment", "hold")
-_LOT_NAMES = frozenset(LotRef().names())
-AVAILABLE = StockStatus.AVAILABLE
 
 
-class Lots:
-    """The use cases that move lots' units or change their status."""
+class LotMovement:
+    """A use case that runs one of ``Lot``'s commands on the lot its caller names.
 
-    def __init__(self, ledger: Ledger) -> None:
-        self._ledger = ledger
+    It takes the command's keyword arguments, with ``lot`` (a ``LotRef``) naming the lot and
+    ``caller`` sending it, but not those the ledger supplies; it records them under the use
+    case's own name, and decides again on fresh state after losing a race on the lot.
+
+    Args:
+        command: the ``Lot`` command, e.g. ``Lot.put_away``.
+        parties: its arguments naming parties that must be registered.
+        supplied: its arguments the ledger supplies, each from the ledger and the lot.
+    """
+
+    def __init__(
+        self,
+        command: Callable[..., None],
+        *,
+        parties: Sequence[str] = (),
+        supplied: Mapping[str, Callable[[Ledger, Lot], Any]] | None = None,
+    ) -> None:
+        self._command = command
+        self._parties = parties
+        self._supplied = supplied or {}
+        keyword = inspect.Parameter.KEYWORD_ONLY
+        given = list(inspect.signature(command).parameters.values())[1:]
+        self.signature = inspect.Signature(
+            [
+                inspect.Parameter("lot", keyword, annotation="LotRef"),
+                *(p for p in given if p.name not in self._supplied),
+                inspect.Parameter("caller", keyword, default=SYSTEM, annotation="Caller"),
+            ],
+            return_annotation="CommandOutcome",
+        )
+        self.name = command.__name__
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    @overload
+    def __get__(self, part: None, owner: type) -> LotMovement: ...
+
+    @overload
+    def __get__(self, part: LedgerPart, owner: type) -> Callable[..., CommandOutcome]: ...
+
+    def __get__(self, part: LedgerPart | None, owner: type) -> Any:
+        if part is None:
+            return self
+        ledger = part._ledger
+
+        def use_case(**given: Any) -> CommandOutcome:
+            bound = self.signature.bind(**given)
+            bound.apply_defaults()
+            return self.run(ledger, bound.arguments)
+
+        use_case.__signature__ = self.signature  # type: ignore[attr-defined]
+        use_case.__name__ = self.name
+        use_case.__qualname__ = f"{owner.__name__}.{self.name}"
+        use_case.__doc__ = self._command.__doc__
+        return use_case
+
+    def run(self, ledger: Ledger, given: dict[str, Any]) -> CommandOutcome:
+        """Run the movement with its arguments as given (all of them, defaults filled in)."""
+        lot: LotRef = given["lot"]
+        params = {key: value for key, value in given.items() if key not in ("lot", "caller")}
+
+        def decide() -> Decision:
+            moved = ledger.lots.load(read_lot(lot, params["occurred_at"]))
+            for role in self._parties:
+                ledger.party(params[role])
+            supplied = {name: supply(ledger, moved) for name, supply in self._supplied.items()}
+            self._command(moved, **params, **supplied)
+            return [moved], lot_outcome(moved, arguments)
+
+        arguments = arguments_of(given)
+        return ledger.execute(
+            self.name, arguments, given["caller"], decide, retries=MOVEMENT_RETRIES
+        )
+
+
+def _storage(ledger: Ledger, kept: Lot) -> StorageRange:
+    """The storage range of the lot's product, which a temperature reading is judged by."""
+    product = ledger.product(Gtin(kept.gtin))
+    return StorageRange(product.storage_min_celsius, product.storage_max_celsius)
+
+
+class Lots(LedgerPart):
+    """The use cases that move lots' units or change their status; but for receipts, each is
+    one ``Lot`` command (``LotMovement``)."""
 
     # Receipts and moves in our warehouses ------------------------------------------------
 
@@ -91,147 +178,19 @@ class Lots:
 
         return self._ledger.execute("receive", arguments, caller, decide, retries=MOVEMENT_RETRIES)
 
-    def put_away(
-        self,
-        *,
-        lot: LotRef,
-        from_location: str,
-        to_location: str,
-        quantity: int,
-        occurred_at: datetime,
-        status: StockStatus = AVAILABLE,
-        caller: Caller = SYSTEM,
-    ) -> CommandOutcome:
-        """Move units between two locations of one warehouse, keeping their status."""
-        return self.on_lot("put_away", arguments_of(locals()), caller, lot, Lot.put_away)
-
-    def dispatch_transfer(
-        self,
-        *,
-        lot: LotRef,
-        transfer: str,
-        from_location: str,
-        to_location: str,
-        quantity: int,
-        occurred_at: datetime,
-        caller: Caller = SYSTEM,
-    ) -> CommandOutcome:
-        """Send available units to another of our warehouses, in transit under ``transfer``."""
-        arguments = arguments_of(locals())
-        return self.on_lot("dispatch_transfer", arguments, caller, lot, Lot.dispatch_transfer)
-
-    def receive_transfer(
-        self,
-        *,
-        lot: LotRef,
-        transfer: str,
-        location: str,
-        quantity: int,
-        occurred_at: datetime,
-        caller: Caller = SYSTEM,
-    ) -> CommandOutcome:
-        """Take in a transfer's units as counted; a shortfall is recorded as a discrepancy."""
-        arguments = arguments_of(locals())
-        return self.on_lot("receive_transfer", arguments, caller, lot, Lot.receive_transfer)
+    put_away = LotMovement(Lot.put_away)
+    dispatch_transfer = LotMovement(Lot.dispatch_transfer)
+    receive_transfer = LotMovement(Lot.receive_transfer)
 
     # Status of the units on hand ---------------------------------------------------------
 
-    def adjust_stock(
-        self,
-        *,
-        lot: LotRef,
-        location: str,
-        change: int,
-        reason: str,
-        occurred_at: datetime,
-        status: StockStatus = AVAILABLE,
-        caller: Caller = SYSTEM,
-    ) -> CommandOutcome:
-        """Correct a balance after a stock count (``change`` positive or negative)."""
-        return self.on_lot("adjust_stock", arguments_of(locals()), caller, lot, Lot.adjust)
-
-    def quarantine(
-        self,
-        *,
-        lot: LotRef,
-        location: str,
-        quantity: int,
-        reason: str,
-        occurred_at: datetime,
-        caller: Caller = SYSTEM,
-    ) -> CommandOutcome:
-        """Put available units at a location in quarantine."""
-        return self.on_lot("quarantine", arguments_of(locals()), caller, lot, Lot.quarantine)
-
-    def release_quarantine(
-        self,
-        *,
-        lot: LotRef,
-        location: str,
-        quantity: int,
-        reason: str,
-        occurred_at: datetime,
-        caller: Caller = SYSTEM,
-    ) -> CommandOutcome:
-        """Release quarantined units (into hold while the lot is on hold)."""
-        arguments = arguments_of(locals())
-        return self.on_lot("release_quarantine", arguments, caller, lot, Lot.release_quarantine)
-
-    def hold(
-        self,
-        *,
-        lot: LotRef,
-        hold: str,
-        reason: str,
-        occurred_at: datetime,
-        caller: Caller = SYSTEM,
-    ) -> CommandOutcome:
-        """Put a lot on hold (e.g. under a recall id): none of its units may leave."""
-        return self.on_lot("hold", arguments_of(locals()), caller, lot, Lot.hold)
-
-    def release_hold(
-        self, *, lot: LotRef, hold: str, occurred_at: datetime, caller: Caller = SYSTEM
-    ) -> CommandOutcome:
-        """Lift a hold; held units become available once no hold remains open."""
-        return self.on_lot("release_hold", arguments_of(locals()), caller, lot, Lot.release_hold)
-
-    def scrap(
-        self,
-        *,
-        lot: LotRef,
-        location: str,
-        quantity: int,
-        reason: str,
-        occurred_at: datetime,
-        status: StockStatus = StockStatus.QUARANTINE,
-        caller: Caller = SYSTEM,
-    ) -> CommandOutcome:
-        """Destroy or write off quarantined (or available) units."""
-        return self.on_lot("scrap", arguments_of(locals()), caller, lot, Lot.scrap)
-
-    def record_temperature(
-        self,
-        *,
-        lot: LotRef,
-        celsius: Decimal,
-        occurred_at: datetime,
-        location: str | None = None,
-        shipment: str | None = None,
-        caller: Caller = SYSTEM,
-    ) -> CommandOutcome:
-        """Record a temperature reading where a lot is kept or carried; outside the product's
-        storage range, its available units there are quarantined."""
-        arguments = arguments_of(locals())
-
-        def storage(kept: Lot) -> dict[str, Any]:
-            product = self._ledger.product(Gtin(kept.gtin))
-            return {
-                "storage": StorageRange(product.storage_min_celsius, product.storage_max_celsius)
-            }
-
-        return self.on_lot(
-            "record_temperature", arguments, caller, lot, Lot.record_temperature, context=storage
-        )
+    adjust_stock = LotMovement(Lot.adjust)
+    quarantine = LotMovement(Lot.quarantine)
+    release_quarantine = LotMovement(Lot.release_quarantine)
+    hold = LotMovement(Lot.hold)
+    release_hold = LotMovement(Lot.release_hold)
+    scrap = LotMovement(Lot.scrap)
+    record_temperature = LotMovement(Lot.record_temperature, supplied={"storage": _storage})
 
     def suggest_picks(
         self, *, gtin: str, quantity: int, location: str, lot_ids: Sequence[UUID], on: date
@@ -276,34 +235,6 @@ class Lots:
             found = Lot.open(gtin=named.gtin, lot_number=named.number, **facts)
         found.check_facts(**facts)
         return found
-
-    def on_lot(
-        self,
-        command: str,
-        arguments: dict[str, Any],
-        caller: Caller,
-        lot: LotRef,
-        movement: Callable[..., None],
-        *,
-        parties: Sequence[str] = (),
-        context: Callable[[Lot], dict[str, Any]] | None = None,
-    ) -> CommandOutcome:
-        """Run a movement of one lot: its arguments, but the lot's names, go to ``movement``.
-
-        Args:
-            parties: arguments naming parties that must be registered.
-            context: what else ``movement`` needs from the ledger, given the lot.
-        """
-        params = {key: value for key, value in arguments.items() if key not in _LOT_NAMES}
-
-        def decide() -> Decision:
-            moved = self.load(read_lot(lot, params["occurred_at"]))
-            for role in parties:
-                self._ledger.party(params[role])
-            movement(moved, **params, **(context(moved) if context else {}))
-            return [moved], lot_outcome(moved, arguments)
-
-        return self._ledger.execute(command, arguments, caller, decide, retries=MOVEMENT_RETRIES)
 
 
 def read_lot(lot: LotRef, occurred_at: datetime) -> NamedLot:
