@@ -49,9 +49,9 @@ _ECHOED = ("quantity", "accepted", "rejected", "change", "transfer", "shipment",
 class LotMovement:
     """A use case that runs one of ``Lot``'s commands on the lot its caller names.
 
-    It takes the command's keyword arguments, with ``lot`` (a ``LotRef``) naming the lot and
-    ``caller`` sending it, but not those the ledger supplies; it records them under the use
-    case's own name, and decides again on fresh state after losing a race on the lot.
+    Its keyword arguments are the command's (but those the ledger supplies), with ``lot``, a
+    ``LotRef``, and ``caller``; its name, for the idempotency record, is its attribute's.
+    Like every movement, it is decided again on fresh state after losing a race on the lot.
 
     Args:
         command: the ``Lot`` command, e.g. ``Lot.put_away``.
@@ -98,7 +98,7 @@ class LotMovement:
         def use_case(**given: Any) -> CommandOutcome:
             bound = self.signature.bind(**given)
             bound.apply_defaults()
-            return self.run(ledger, bound.arguments)
+            return self._run(ledger, bound.arguments)
 
         use_case.__signature__ = self.signature  # type: ignore[attr-defined]
         use_case.__name__ = self.name
@@ -106,8 +106,8 @@ class LotMovement:
         use_case.__doc__ = self._command.__doc__
         return use_case
 
-    def run(self, ledger: Ledger, given: dict[str, Any]) -> CommandOutcome:
-        """Run the movement with its arguments as given (all of them, defaults filled in)."""
+    def _run(self, ledger: Ledger, given: dict[str, Any]) -> CommandOutcome:
+        arguments = arguments_of(given)
         lot: LotRef = given["lot"]
         params = {key: value for key, value in given.items() if key not in ("lot", "caller")}
 
@@ -119,7 +119,6 @@ class LotMovement:
             self._command(moved, **params, **supplied)
             return [moved], lot_outcome(moved, arguments)
 
-        arguments = arguments_of(given)
         return ledger.execute(
             self.name, arguments, given["caller"], decide, retries=MOVEMENT_RETRIES
         )
@@ -132,8 +131,8 @@ def _storage(ledger: Ledger, kept: Lot) -> StorageRange:
 
 
 class Lots(LedgerPart):
-    """The use cases that move lots' units or change their status; but for receipts, each is
-    one ``Lot`` command (``LotMovement``)."""
+    """The use cases that move lots' units or change their status: but for ``receive``, each
+    runs one ``Lot`` command (a ``LotMovement``)."""
 
     # Receipts and moves in our warehouses ------------------------------------------------
 
