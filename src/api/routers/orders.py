@@ -20,12 +20,11 @@ from api.routers.common import (
     command,
     customer_scope,
 )
-from api.routers.movements import LotName
+from api.routers.movements import ShipLine, shipment_lines
 from ledger.application.orders import order_view
 from ledger.domain.credit.account import CreditAccount
 from ledger.domain.credit.errors import UnknownOrder
 from ledger.domain.order import OrderLine
-from ledger.domain.values import ShipmentLine
 from projections.collections import SalesOrders, list_orders
 
 router = APIRouter(prefix="/v1/orders", tags=["orders"])
@@ -82,11 +81,8 @@ class ReviewOrder(CommandBody):
     reason: Reason
 
 
-class ShipOrderLine(LotName):
+class ShipOrderLine(ShipLine):
     """Units of one lot picked at one location for the order."""
-
-    quantity: StrictInt
-    from_location: Code
 
 
 class ShipOrder(CommandBody):
@@ -100,13 +96,8 @@ class ShipOrder(CommandBody):
     invoice: Reference | None = Field(default=None, description="Default: INV-<order>.")
 
     def arguments(self) -> dict[str, Any]:
-        """The lines as the use case takes them: each lot by GTIN and lot number."""
-        on = self.occurred_at.date()
-        lines = [
-            ShipmentLine(*line.ref().plain(on), line.quantity, line.from_location)
-            for line in self.lines
-        ]
-        return {**super().arguments(), "lines": lines}
+        """The lines as the use case takes them."""
+        return {**super().arguments(), "lines": shipment_lines(self.lines, self.occurred_at)}
 
 
 class CancelOrder(CommandBody):
