@@ -7,8 +7,8 @@ the command's outcome and the positions of its events, or 200 on a replay.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from datetime import date, datetime
+from collections.abc import Callable
+from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path
@@ -114,15 +114,6 @@ class ShipLine(LotName):
     from_location: Code
 
 
-def shipment_lines(lines: Sequence[ShipLine], occurred_at: datetime) -> list[ShipmentLine]:
-    """A shipment's lines as the use case takes them: each lot by GTIN and lot number (a UDI
-    read as of the day it ships)."""
-    on = occurred_at.date()
-    return [
-        ShipmentLine(*line.ref().plain(on), line.quantity, line.from_location) for line in lines
-    ]
-
-
 class Ship(CommandBody):
     """A shipment of one or more lots to a customer: every line leaves, or none does."""
 
@@ -135,8 +126,13 @@ class Ship(CommandBody):
     occurred_at: AwareDatetime
 
     def arguments(self) -> dict[str, Any]:
-        """The lines as the use case takes them."""
-        return {**super().arguments(), "lines": shipment_lines(self.lines, self.occurred_at)}
+        """The lines as the use case takes them: each lot by GTIN and lot number."""
+        on = self.occurred_at.date()
+        lines = [
+            ShipmentLine(*line.ref().plain(on), line.quantity, line.from_location)
+            for line in self.lines
+        ]
+        return {**super().arguments(), "lines": lines}
 
 
 class ConfirmDelivery(CommandBody):

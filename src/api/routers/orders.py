@@ -20,11 +20,12 @@ from api.routers.common import (
     command,
     customer_scope,
 )
-from api.routers.movements import ShipLine, shipment_lines
+from api.routers.movements import LotName
 from ledger.application.orders import order_view
 from ledger.domain.credit.account import CreditAccount
 from ledger.domain.credit.errors import UnknownOrder
 from ledger.domain.order import OrderLine
+from ledger.domain.values import ShipmentLine
 from projections.collections import SalesOrders, list_orders
 
 router = APIRouter(prefix="/v1/orders", tags=["orders"])
@@ -81,8 +82,11 @@ class ReviewOrder(CommandBody):
     reason: Reason
 
 
-class ShipOrderLine(ShipLine):
+class ShipOrderLine(LotName):
     """Units of one lot picked at one location for the order."""
+
+    quantity: StrictInt
+    from_location: Code
 
 
 class ShipOrder(CommandBody):
@@ -96,8 +100,13 @@ class ShipOrder(CommandBody):
     invoice: Reference | None = Field(default=None, description="Default: INV-<order>.")
 
     def arguments(self) -> dict[str, Any]:
-        """The lines as the use case takes them."""
-        return {**super().arguments(), "lines": shipment_lines(self.lines, self.occurred_at)}
+        """The lines as the use case takes them: each lot by GTIN and lot number."""
+        on = self.occurred_at.date()
+        lines = [
+            ShipmentLine(*line.ref().plain(on), line.quantity, line.from_location)
+            for line in self.lines
+        ]
+        return {**super().arguments(), "lines": lines}
 
 
 class CancelOrder(CommandBody):
