@@ -4,14 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from eventsourcing.domain import Aggregate
 
 from ledger.domain.lot_ref import LotRef
-
-if TYPE_CHECKING:
-    from ledger.application.ledger import Ledger
 
 
 @dataclass(frozen=True)
@@ -30,14 +27,6 @@ class Caller:
 
 
 SYSTEM = Caller()
-
-
-class LedgerPart:
-    """One area's use cases of the ledger (``ledger.lots``, ``ledger.orders`` …), run on the
-    ledger they belong to."""
-
-    def __init__(self, ledger: Ledger) -> None:
-        self._ledger = ledger
 
 
 @dataclass(frozen=True)

@@ -6,14 +6,8 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
-from ledger.application.commands import (
-    SYSTEM,
-    Caller,
-    CommandOutcome,
-    Decision,
-    LedgerPart,
-    arguments_of,
-)
+from ledger.application.commands import SYSTEM, Caller, CommandOutcome, Decision, arguments_of
+from ledger.application.part import LedgerPart
 from ledger.domain.errors import AlreadyRegistered
 from ledger.domain.party import Party
 from ledger.domain.product import Product

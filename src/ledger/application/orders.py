@@ -18,15 +18,9 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from ledger.application.commands import (
-    SYSTEM,
-    Caller,
-    CommandOutcome,
-    Decision,
-    LedgerPart,
-    arguments_of,
-)
+from ledger.application.commands import SYSTEM, Caller, CommandOutcome, Decision, arguments_of
 from ledger.application.lots import MOVEMENT_RETRIES
+from ledger.application.part import LedgerPart
 from ledger.domain.credit.account import CreditAccount, credit_account_id
 from ledger.domain.credit.rules import CreditOutcome
 from ledger.domain.errors import AlreadyRegistered, InvalidValue

@@ -6,15 +6,9 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
-from ledger.application.commands import (
-    SYSTEM,
-    Caller,
-    CommandOutcome,
-    Decision,
-    LedgerPart,
-    arguments_of,
-)
+from ledger.application.commands import SYSTEM, Caller, CommandOutcome, Decision, arguments_of
 from ledger.application.lots import MOVEMENT_RETRIES
+from ledger.application.part import LedgerPart
 from ledger.domain.errors import AlreadyRegistered, InvalidValue
 from ledger.domain.lot.aggregate import Lot
 from ledger.domain.lot_ref import NamedLot
