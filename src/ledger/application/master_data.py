@@ -2,25 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ledger.application.commands import SYSTEM, Caller, CommandOutcome, Decision, arguments_of
+from ledger.application.part import LedgerPart
 from ledger.domain.errors import AlreadyRegistered
 from ledger.domain.party import Party
 from ledger.domain.product import Product
 from ledger.domain.values import Gtin, PartyRole, RiskClass
 
-if TYPE_CHECKING:
-    from ledger.application.ledger import Ledger
 
-
-class MasterData:
+class MasterData(LedgerPart):
     """Registering products and parties; each is created once, under an id derived from its
     GTIN or code, so a second registration is refused."""
-
-    def __init__(self, ledger: Ledger) -> None:
-        self._ledger = ledger
 
     def register_product(
         self,
@@ -38,17 +34,12 @@ class MasterData:
     ) -> CommandOutcome:
         """Register a product in the master data; its id derives from the GTIN."""
         arguments: dict[str, Any] = arguments_of(locals())
-
-        def decide() -> Decision:
-            product = Product.register(**{**arguments, "gtin": Gtin.parse(gtin)})
-            return [product], {"product_id": str(product.id), "gtin": product.gtin}
-
-        return self._ledger.execute(
-            "register_product",
+        return self._register(
+            "product",
+            "gtin",
             arguments,
             caller,
-            decide,
-            on_duplicate=lambda: AlreadyRegistered("product", Gtin.parse(gtin).value),
+            lambda: Product.register(**{**arguments, "gtin": Gtin.parse(gtin)}),
         )
 
     def register_party(
@@ -64,15 +55,32 @@ class MasterData:
     ) -> CommandOutcome:
         """Register a party (manufacturer, distributor, hospital …) in the master data."""
         arguments: dict[str, Any] = arguments_of(locals())
+        return self._register(
+            "party", "code", arguments, caller, lambda: Party.register(**arguments)
+        )
+
+    def _register(
+        self,
+        kind: str,
+        key: str,
+        arguments: dict[str, Any],
+        caller: Caller,
+        register: Callable[[], Product | Party],
+    ) -> CommandOutcome:
+        """Run ``register_<kind>``: ``register`` checks the facts and creates the aggregate
+        under an id derived from its ``key`` attribute (the GTIN, the code), which a second
+        registration finds taken. The answer is the id and the key."""
+        created: Product | Party | None = None
 
         def decide() -> Decision:
-            party = Party.register(**arguments)
-            return [party], {"party_id": str(party.id), "code": party.code}
+            nonlocal created
+            created = register()
+            return [created], {f"{kind}_id": str(created.id), key: getattr(created, key)}
 
         return self._ledger.execute(
-            "register_party",
+            f"register_{kind}",
             arguments,
             caller,
             decide,
-            on_duplicate=lambda: AlreadyRegistered("party", code.strip()),
+            on_duplicate=lambda: AlreadyRegistered(kind, getattr(created, key)),
         )

@@ -16,19 +16,17 @@ from collections.abc import Sequence
 from dataclasses import asdict
 from datetime import datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ledger.application.commands import SYSTEM, Caller, CommandOutcome, Decision, arguments_of
 from ledger.application.lots import MOVEMENT_RETRIES
+from ledger.application.part import LedgerPart
 from ledger.domain.credit.account import CreditAccount, credit_account_id
 from ledger.domain.credit.rules import CreditOutcome
 from ledger.domain.errors import AlreadyRegistered, InvalidValue
 from ledger.domain.money import ZERO
 from ledger.domain.order import OrderLine, SalesOrder
 from ledger.domain.values import Gtin, ShipmentLine, parse_text, parse_time
-
-if TYPE_CHECKING:
-    from ledger.application.ledger import Ledger
 
 CREDIT_RETRIES = MOVEMENT_RETRIES
 """How many times a command on a credit account is decided again after losing a race."""
@@ -104,11 +102,8 @@ def _check_outcome(order: SalesOrder, account: CreditAccount) -> dict[str, Any]:
     }
 
 
-class Orders:
+class Orders(LedgerPart):
     """Use cases of credit accounts and sales orders."""
-
-    def __init__(self, ledger: Ledger) -> None:
-        self._ledger = ledger
 
     # Credit accounts ---------------------------------------------------------------------
 

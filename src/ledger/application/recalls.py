@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from ledger.application.commands import SYSTEM, Caller, CommandOutcome, Decision, arguments_of
 from ledger.application.lots import MOVEMENT_RETRIES
+from ledger.application.part import LedgerPart
 from ledger.domain.errors import AlreadyRegistered, InvalidValue
 from ledger.domain.lot.aggregate import Lot
 from ledger.domain.lot_ref import NamedLot
@@ -20,7 +21,7 @@ if TYPE_CHECKING:
     from ledger.application.ledger import Ledger
 
 
-class Recalls:
+class Recalls(LedgerPart):
     """Use cases of recalls.
 
     ``calendar`` sets the working days that recall deadlines count (holidays configured in
@@ -28,7 +29,7 @@ class Recalls:
     """
 
     def __init__(self, ledger: Ledger, calendar: WorkingCalendar) -> None:
-        self._ledger = ledger
+        super().__init__(ledger)
         self.calendar = calendar
 
     def initiate_recall(

@@ -9,7 +9,7 @@ exceptions explained, and the end and close-out.
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from typing import Any
 from uuid import UUID, uuid5
@@ -158,10 +158,8 @@ class Recall(Aggregate):
 
     def report_to_regulator(self, *, reference: str, occurred_at: datetime) -> None:
         """Record that the regulator was told of the recall (its receipt reference)."""
-        self._require_not_closed("report to the regulator")
-        self._record_report(
-            reference=parse_text("reference", reference),
-            occurred_at=parse_time("occurred_at", occurred_at),
+        self._take_step(
+            "report to the regulator", self._record_report, occurred_at, reference=reference
         )
 
     @event("ReportedToRegulator")
@@ -170,11 +168,7 @@ class Recall(Aggregate):
 
     def submit_plan(self, *, summary: str, occurred_at: datetime) -> None:
         """Record the recall plan's submission."""
-        self._require_not_closed("submit a plan")
-        self._record_plan(
-            summary=parse_text("summary", summary),
-            occurred_at=parse_time("occurred_at", occurred_at),
-        )
+        self._take_step("submit a plan", self._record_plan, occurred_at, summary=summary)
 
     @event("PlanSubmitted")
     def _record_plan(self, *, summary: str, occurred_at: datetime) -> None:
@@ -267,11 +261,12 @@ class Recall(Aggregate):
 
     def record_exception(self, *, consignee: str, explanation: str, occurred_at: datetime) -> None:
         """Explain why a consignee cannot be resolved (closed down, unreachable …)."""
-        self._require_not_closed("record an exception")
-        self._record_exception(
-            consignee=parse_text("consignee", consignee),
-            explanation=parse_text("explanation", explanation),
-            occurred_at=parse_time("occurred_at", occurred_at),
+        self._take_step(
+            "record an exception",
+            self._record_exception,
+            occurred_at,
+            consignee=consignee,
+            explanation=explanation,
         )
 
     @event("ExceptionRecorded")
@@ -321,6 +316,17 @@ class Recall(Aggregate):
     ) -> None:
         self.status = RecallStatus.CLOSED
         self.closed_at = occurred_at
+
+    def _take_step(
+        self, step: str, record: Callable[..., None], occurred_at: datetime, **texts: str
+    ) -> None:
+        """Record a step of a recall not closed yet with ``record``: each of ``texts`` must
+        say something, and ``occurred_at`` be timezone-aware."""
+        self._require_not_closed(step)
+        record(
+            **{name: parse_text(name, text) for name, text in texts.items()},
+            occurred_at=parse_time("occurred_at", occurred_at),
+        )
 
     def _require_not_closed(self, step: str) -> None:
         self._require_status(step, RecallStatus.OPEN, RecallStatus.ENDED)
