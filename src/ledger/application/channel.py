@@ -17,10 +17,10 @@ from ledger.application.commands import (
     Caller,
     CommandOutcome,
     Decision,
-    LedgerPart,
     arguments_of,
 )
 from ledger.application.lots import MOVEMENT_RETRIES, LotMovement, lot_outcome, read_lot
+from ledger.application.part import LedgerPart
 from ledger.domain.errors import InvalidValue
 from ledger.domain.lot.aggregate import Lot
 from ledger.domain.lot_ref import LotRef

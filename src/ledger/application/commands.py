@@ -11,7 +11,7 @@ from eventsourcing.domain import Aggregate
 from ledger.domain.lot_ref import LotRef
 
 if TYPE_CHECKING:
-    from ledger.application.ledger import Ledger
+    pass
 
 
 @dataclass(frozen=True)
@@ -30,14 +30,6 @@ class Caller:
 
 
 SYSTEM = Caller()
-
-
-class LedgerPart:
-    """One area's use cases of the ledger (``ledger.lots``, ``ledger.orders`` …), run on the
-    ledger they belong to."""
-
-    def __init__(self, ledger: Ledger) -> None:
-        self._ledger = ledger
 
 
 @dataclass(frozen=True)

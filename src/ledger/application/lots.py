@@ -20,9 +20,9 @@ from ledger.application.commands import (
     Caller,
     CommandOutcome,
     Decision,
-    LedgerPart,
     arguments_of,
 )
+from ledger.application.part import LedgerPart
 from ledger.domain.errors import InvalidValue
 from ledger.domain.lot.aggregate import Lot
 from ledger.domain.lot.errors import UnknownLot
