@@ -270,15 +270,8 @@ def http_problem_response(scope: Scope, error: HTTPException) -> Response:
 
 def unavailable_problem_response(scope: Scope, error: Exception) -> Response:
     """The answer when the database cannot be reached while serving a request."""
-    _log.warning("database unavailable: %s", error)
-    return problem_response(
-        scope,
-        status=503,
-        slug="database-unavailable",
-        title="Database unavailable",
-        detail="the ledger's database cannot be reached; try again shortly",
-        headers={"Retry-After": "5"},
-    )
+    detail = "the ledger's database cannot be reached; try again shortly"
+    return _retry_later(scope, error, "Database unavailable", detail, seconds=5)
 
 
 def unstorable_problem_response(scope: Scope, error: Exception) -> Response:
@@ -298,15 +291,26 @@ BUSY_RETRY_AFTER_SECONDS = 1
 
 def busy_problem_response(scope: Scope, error: Exception) -> Response:
     """The answer when a statement or the wait for a connection ran past its limit."""
-    _log.warning("database busy: %s", error)
+    detail = (
+        "the ledger's database did not answer in time and the request was not carried out;"
+        " try again shortly (a write with the same Idempotency-Key)"
+    )
+    return _retry_later(scope, error, "Database busy", detail, seconds=BUSY_RETRY_AFTER_SECONDS)
+
+
+def _retry_later(
+    scope: Scope, error: Exception, title: str, detail: str, *, seconds: int
+) -> Response:
+    """A 503 the client may retry after ``seconds``; its cause is logged, not shown."""
+    name = title.lower()
+    _log.warning("%s: %s", name, error)
     return problem_response(
         scope,
         status=503,
-        slug="database-busy",
-        title="Database busy",
-        detail="the ledger's database did not answer in time and the request was not "
-        "carried out; try again shortly (a write with the same Idempotency-Key)",
-        headers={"Retry-After": str(BUSY_RETRY_AFTER_SECONDS)},
+        slug=name.replace(" ", "-"),
+        title=title,
+        detail=detail,
+        headers={"Retry-After": str(seconds)},
     )
 
 

@@ -55,6 +55,21 @@ _HEAD = "SELECT coalesce(max(notification_id), 0) FROM ledger_events"
 
 
 @dataclass(frozen=True)
+class _Target:
+    """Where events are folded: a connection, the read model, and the tables its writer
+    writes, by the model's name for each (the live ones, a rebuild's fresh copies …)."""
+
+    conn: psycopg.Connection[Any]
+    model: ReadModel[Any]
+    tables: Mapping[str, str]
+
+    @classmethod
+    def live(cls, conn: psycopg.Connection[Any], model: ReadModel[Any]) -> _Target:
+        """The model's own tables (in the schema first on the connection's search path)."""
+        return cls(conn, model, {table: table for table in model.tables})
+
+
+@dataclass(frozen=True)
 class Replay:
     """Read models folded up to a past point into a schema of their own."""
 
@@ -137,8 +152,7 @@ class Projections:
         self._ensure_rows(conn)
         for name in names or list(self.models):
             model = self.model(name)
-            live = {table: table for table in model.tables}
-            while (folded := self._fold_page(conn, model, live)) is not None:
+            while (folded := self._fold_page(_Target.live(conn, model))) is not None:
                 positions[name] = folded
                 if stop is not None and stop.is_set():
                     return positions  # shutting down: the next start goes on from here
@@ -212,10 +226,11 @@ class Projections:
                 create_like(conn, sql.Identifier(copy), sql.Identifier(table))
             head = int(_scalar(conn, _HEAD))
             # The bulk, without blocking the live model.
-            position = self._load(conn, model, fresh, until=head, progress=progress)
+            target = _Target(conn, model, fresh)
+            position = self._load(target, until=head, progress=progress)
             with conn.transaction():  # the switch: stop the follower, catch up, swap
                 _scalar(conn, _LOCK_POSITION, (name,))
-                while (folded := self._fold_into(conn, model, fresh, position)) is not None:
+                while (folded := self._fold_into(target, position)) is not None:
                     position = folded
                 for table, copy in fresh.items():
                     swap(conn, table, copy)
@@ -259,8 +274,7 @@ class Projections:
                     step = (
                         (lambda at, end, n=model.name: progress(n, at, end)) if progress else None
                     )
-                    tables = {table: table for table in model.tables}
-                    position = self._load(conn, model, tables, until=until, progress=step)
+                    position = self._load(_Target.live(conn, model), until=until, progress=step)
                     conn.execute(_REPLAYED, (model.name, position, to_position, as_of, head))
             except BaseException:
                 conn.execute(named("DROP SCHEMA IF EXISTS {} CASCADE", schema))
@@ -268,60 +282,46 @@ class Projections:
         return Replay(schema=schema, models=tuple(names), position=until, head=head)
 
     def _load(
-        self,
-        conn: psycopg.Connection[Any],
-        model: ReadModel[Any],
-        tables: Mapping[str, str],
-        *,
-        until: int,
-        progress: Callable[[int, int], None] | None,
+        self, target: _Target, *, until: int, progress: Callable[[int, int], None] | None
     ) -> int:
-        """Fold positions ``1..until`` into freshly created, empty ``tables``; return the last
+        """Fold positions ``1..until`` into freshly created, empty tables; return the last
         position folded. Indexes the writer does not need are built once, at the end."""
+        conn, model = target.conn, target.model
         deferred: list[Statement] = []
-        for table, actual in tables.items():
+        for table, actual in target.tables.items():
             deferred += defer_indexes(conn, actual, keep_unique=table not in model.append_only)
         position = 0
         while position < until:
             with conn.transaction():
-                folded = self._fold_into(
-                    conn, model, tables, position, self.rebuild_page_size, until=until
-                )
+                folded = self._fold_into(target, position, self.rebuild_page_size, until=until)
                 position = folded or until
             if progress:
                 progress(position, until)
         build_indexes(conn, deferred)
         return position
 
-    def _fold_page(
-        self, conn: psycopg.Connection[Any], model: ReadModel[Any], tables: Mapping[str, str]
-    ) -> int | None:
+    def _fold_page(self, target: _Target) -> int | None:
+        conn = target.conn
         with conn.transaction():
-            position = int(_scalar(conn, _LOCK_POSITION, (model.name,)))
-            folded = self._fold_into(conn, model, tables, position)
+            position = int(_scalar(conn, _LOCK_POSITION, (target.model.name,)))
+            folded = self._fold_into(target, position)
             if folded is not None:
-                conn.execute(_SET_POSITION, (folded, model.name))
+                conn.execute(_SET_POSITION, (folded, target.model.name))
             return folded
 
     def _fold_into(
-        self,
-        conn: psycopg.Connection[Any],
-        model: ReadModel[Any],
-        tables: Mapping[str, str],
-        after: int,
-        page_size: int | None = None,
-        *,
-        until: int = _NO_END,
+        self, target: _Target, after: int, page_size: int | None = None, *, until: int = _NO_END
     ) -> int | None:
         # Binary results: the states arrive as raw bytes instead of hex text to decode.
         page = (after, until, page_size or self.page_size)
-        rows = conn.execute(_PAGE, page, binary=True).fetchall()
+        rows = target.conn.execute(_PAGE, page, binary=True).fetchall()
         if not rows:
             return None
+        model = target.model
         events = self._decoded(rows, model.topics)
         if events:
-            with conn.cursor() as cur:
-                model.write(cur, model.fold(events), tables)
+            with target.conn.cursor() as cur:
+                model.write(cur, model.fold(events), target.tables)
         return int(rows[-1][0])
 
     def _decoded(self, rows: Sequence[Any], topics: frozenset[str]) -> list[PositionedEvent]:

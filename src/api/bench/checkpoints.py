@@ -39,12 +39,12 @@ _PROOF_LINE = (
 
 
 def bench_checkpoint(
-    bench: Bench, *, events: int, batch: int, every_events: int, repeat: int = 3
+    bench: Bench, *, events: int, batch: int, every: int, repeat: int = 3
 ) -> Report:
     """Append ``events`` through the ledger with and without a checkpointer running.
 
     The checkpointer runs as under ``ledger serve``: a thread of the same process, told of
-    every save, signing every ``every_events`` events. Runs alternate which side goes
+    every save, signing every ``every`` events. Runs alternate which side goes
     first; before each run with checkpoints the tree is brought up to date untimed, so a
     run signs only its own events. The medians of the rates are compared.
     """
@@ -71,9 +71,7 @@ def bench_checkpoint(
                     plain.append(_timed_appends(ledger, inputs, batch))
                     continue
                 extend_tree(scratch)
-                checkpointer = Checkpointer(
-                    scratch, key, every_events=every_events, every_seconds=3600
-                )
+                checkpointer = Checkpointer(scratch, key, every_events=every, every_seconds=3600)
                 running.append(checkpointer)
                 rate, count = _appends_while_signing(ledger, checkpointer, inputs, batch)
                 running.clear()
@@ -83,7 +81,7 @@ def bench_checkpoint(
     figures = {
         "events": events,
         "batch": batch,
-        "every_events": every_events,
+        "every_events": every,
         "plain_events_per_s": round(plain_rate, 1),
         "signing_events_per_s": round(signing_rate, 1),
         "overhead_pct": round(100 * (1 - signing_rate / plain_rate), 2),

@@ -50,8 +50,11 @@ MIX: Mapping[str, int] = {
 }
 
 
-def parse_mix(text: str) -> dict[str, int]:
-    """A mix written ``kind=weight,…`` (kinds of ``MIX``); raises ValueError, saying why."""
+def parse_mix(text: str | None) -> Mapping[str, int]:
+    """A mix written ``kind=weight,…`` (kinds of ``MIX``), or ``MIX`` itself for None;
+    raises ValueError, saying why."""
+    if text is None:
+        return MIX
     mix: dict[str, int] = {}
     for part in text.split(","):
         kind, _, weight = part.strip().partition("=")

@@ -8,14 +8,18 @@ audit export is for auditors and regulators.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
 from typing import Annotated, Any
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.domain import Aggregate
 from fastapi import APIRouter, Depends, Query, Request, Response
+from psycopg import Connection
 from starlette.concurrency import run_in_threadpool
 
+from api.bootstrap import ReadPool
 from api.deps import AnyKey, EventReaderKey, ReadsDep, ServicesDep, allow
 from api.keys import ApiKey, Role
 from api.problems import ExportNotCovered, InvalidRange, ResourceNotFound, problem_responses
@@ -23,6 +27,8 @@ from ledger.application.aggregate_state import aggregate_state
 from ledger.integrity.audit_export import ExportNotPossible, export_checkpoint, export_lines
 from ledger.integrity.checkpoint_note import SigningKey
 from ledger.integrity.checkpoints import (
+    ConsistencyProof,
+    InclusionProof,
     ProofNotPossible,
     consistency_proof,
     inclusion_proof,
@@ -78,12 +84,9 @@ def inclusion(
     ] = None,
 ) -> dict[str, Any]:
     """The RFC 9162 audit path of the event at `position` (its `leaf_index` in the tree)."""
-    with reads.connection() as conn:
-        try:
-            proof = inclusion_proof(services.database, conn, position=position, tree_size=tree_size)
-        except ProofNotPossible as exc:
-            raise _problem(exc) from None
-    return proof.as_json()
+    return _proof(
+        reads, partial(inclusion_proof, services.database, position=position, tree_size=tree_size)
+    )
 
 
 @router.get("/proofs/consistency", responses=_READ)
@@ -97,18 +100,22 @@ def consistency(
     ] = None,
 ) -> dict[str, Any]:
     """The RFC 9162 proof that the tree of size `from` is a prefix of the one of size `to`."""
+    return _proof(reads, partial(consistency_proof, services.database, first=first, second=second))
+
+
+def _proof(
+    reads: ReadPool, prove: Callable[[Connection[Any]], InclusionProof | ConsistencyProof]
+) -> dict[str, Any]:
+    """The proof ``prove`` makes on a reads connection, or the problem saying why there is none:
+    404 for an event the ledger does not hold, else an invalid range."""
     with reads.connection() as conn:
         try:
-            proof = consistency_proof(services.database, conn, first=first, second=second)
+            proof = prove(conn)
         except ProofNotPossible as exc:
-            raise _problem(exc) from None
+            if exc.unknown:
+                raise ResourceNotFound(str(exc), kind="event") from None
+            raise InvalidRange(str(exc)) from None
     return proof.as_json()
-
-
-def _problem(exc: ProofNotPossible) -> Exception:
-    if exc.unknown:
-        return ResourceNotFound(str(exc), kind="event")
-    return InvalidRange(str(exc))
 
 
 @router.get(

@@ -14,6 +14,7 @@ import random
 import threading
 import time
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any, ClassVar, TypeVar, cast
 from uuid import UUID
 
@@ -79,6 +80,36 @@ DOMAIN_ENUMS: tuple[type[Any], ...] = (
 _BACKOFF_SECONDS = 0.002
 _BACKOFF_CEILING_SECONDS = 0.2
 _TURN_STRIPES = 64
+
+
+@dataclass(frozen=True)
+class _Request:
+    """A command as its idempotency record knows it: its name, who sent it, and the hash
+    of its arguments (when the caller sent an idempotency key, else None)."""
+
+    command: str
+    caller: Caller
+    request_hash: bytes | None
+
+    def record(self, outcome: dict[str, Any]) -> CommandRecord | None:
+        """The idempotency record saved with the command's events, if it has a key."""
+        key = self.caller.idempotency_key
+        if key is None or self.request_hash is None:
+            return None
+        return CommandRecord(
+            scope=self.caller.scope,
+            idempotency_key=key,
+            command=self.command,
+            request_hash=self.request_hash,
+            outcome=outcome,
+            actor=self.caller.actor,
+        )
+
+    def replay(self, earlier: StoredCommand, key: str) -> CommandOutcome:
+        """The first answer under ``key`` again, if it was given to this same request."""
+        if earlier.request_hash != self.request_hash:
+            raise IdempotencyKeyReused(key, earlier.command)
+        return CommandOutcome(earlier.outcome, earlier.positions, replayed=True)
 
 
 class Ledger(Application[UUID]):
@@ -290,6 +321,9 @@ class Ledger(Application[UUID]):
                 commands one at a time per aggregate, so they do not lose races to each other.
         """
         key = caller.idempotency_key
+        request = _Request(
+            command, caller, None if key is None else self._request_hash(command, arguments)
+        )
         turn = (
             self._turns[hash(one_at_a_time) % _TURN_STRIPES]
             if one_at_a_time is not None
@@ -298,7 +332,7 @@ class Ledger(Application[UUID]):
         try:
             with turn:
                 outcome, recordings = self._decide_and_save(
-                    command, arguments, caller, decide, on_duplicate=on_duplicate, retries=retries
+                    request, decide, on_duplicate=on_duplicate, retries=retries
                 )
         except (LedgerError, CommandAlreadyRecorded):
             if key is None:
@@ -306,14 +340,12 @@ class Ledger(Application[UUID]):
             earlier = self.find_command(caller, key)
             if earlier is None:
                 raise
-            return self._replay(earlier, command, arguments, key)
+            return request.replay(earlier, key)
         return CommandOutcome(outcome, tuple(r.notification.id for r in recordings))
 
     def _decide_and_save(
         self,
-        command: str,
-        arguments: dict[str, Any],
-        caller: Caller,
+        request: _Request,
         decide: Callable[[], Decision],
         *,
         on_duplicate: Callable[[], LedgerError] | None,
@@ -322,25 +354,15 @@ class Ledger(Application[UUID]):
         attempt = 0
         while True:
             aggregates, outcome = decide()
-            record = None
-            if caller.idempotency_key is not None:
-                record = CommandRecord(
-                    scope=caller.scope,
-                    idempotency_key=caller.idempotency_key,
-                    command=command,
-                    request_hash=self._request_hash(command, arguments),
-                    outcome=outcome,
-                    actor=caller.actor,
-                )
             try:
-                return outcome, self.save(*aggregates, command=record)
+                return outcome, self.save(*aggregates, command=request.record(outcome))
             except IntegrityError as exc:
                 # An event's (aggregate, version) already exists: the decision raced another.
                 if on_duplicate is not None:
                     raise on_duplicate() from exc
                 attempt += 1
                 if attempt > retries:
-                    raise ConcurrentUpdate(command, attempt) from exc
+                    raise ConcurrentUpdate(request.command, attempt) from exc
             ceiling = min(_BACKOFF_CEILING_SECONDS, _BACKOFF_SECONDS * 2**attempt)
             time.sleep(random.uniform(0, ceiling))
 
@@ -349,13 +371,6 @@ class Ledger(Application[UUID]):
         recorder = cast(Any, self.recorder)
         found: StoredCommand | None = recorder.find_command(caller.scope, idempotency_key)
         return found
-
-    def _replay(
-        self, earlier: StoredCommand, command: str, arguments: dict[str, Any], key: str
-    ) -> CommandOutcome:
-        if earlier.request_hash != self._request_hash(command, arguments):
-            raise IdempotencyKeyReused(key, earlier.command)
-        return CommandOutcome(earlier.outcome, earlier.positions, replayed=True)
 
     def _request_hash(self, command: str, arguments: dict[str, Any]) -> bytes:
         transcoder = cast(LedgerTranscoder, self.mapper.transcoder)
