@@ -14,6 +14,7 @@ from psycopg import Cursor
 from ledger.domain import order as orders
 from ledger.domain.credit import events as ev
 from ledger.domain.credit.account import CreditAccount
+from ledger.domain.credit.receivables import DunningNotice
 from ledger.domain.credit.rules import CreditOutcome
 from ledger.domain.order import SalesOrder
 from projections.model import PositionedEvent, ReadModel, event_topics, insert_rows, update_rows
@@ -171,22 +172,9 @@ def list_orders(
     return [OrderRow(*row) for row in rows]
 
 
-@dataclass(frozen=True)
-class NoticeRow:
-    """A dunning notice sent."""
-
-    customer: str
-    invoice: str
-    level: str
-    as_of: date
-    due_on: date
-    outstanding: Decimal
-    days_overdue: int
-
-
 def list_notices(
     cursor: Cursor[Any], *, customer: str | None = None, limit: int = 1000
-) -> list[NoticeRow]:
+) -> list[DunningNotice]:
     """Notices sent, latest first."""
     rows = cursor.execute(
         "SELECT customer, invoice, level, as_of, due_on, outstanding, days_overdue"
@@ -194,7 +182,7 @@ def list_notices(
         " ORDER BY as_of DESC, customer, invoice, position DESC LIMIT %(limit)s",
         {"c": customer, "limit": limit},
     ).fetchall()
-    return [NoticeRow(*row) for row in rows]
+    return [DunningNotice(*row) for row in rows]
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,7 @@ from api.routers.common import (
 )
 from api.routers.orders import Code, CreditReaderKey, FinanceKey, Reason, Reference
 from ledger.application.credit import scorecard_view
-from ledger.application.dunning import LetterFacts, render_letter
+from ledger.application.dunning import render_letter
 from ledger.application.ledger import Ledger
 from ledger.application.orders import account_view
 from ledger.domain.credit.account import CreditAccount
@@ -286,24 +286,15 @@ def get_letter(
 ) -> Response:
     """The dunning letter of a notice sent, in Chinese or English, as text or HTML."""
     account = account_of(ledger, key, customer)
-    sent_on = account.notices.get((invoice, level))
-    if sent_on is None:
+    notice = account.notice_sent(invoice, level)
+    if notice is None:
         raise ResourceNotFound(
             f"no {level} notice was sent for {invoice}", kind="notice", key=f"{invoice}/{level}"
         )
-    balance = account.invoices[invoice]
-    facts = LetterFacts(
-        customer=account.customer,
-        customer_name=ledger.customer_name(account.customer),
-        invoice=invoice,
-        level=level,
-        as_of=sent_on,
-        due_on=balance.due_on,
-        outstanding=balance.outstanding_on(sent_on),
-        days_overdue=(sent_on - balance.due_on).days,
-        currency=account.currency,
+    name = ledger.customer_name(account.customer)
+    text = render_letter(
+        notice, customer_name=name, currency=account.currency, language=language, fmt=format
     )
-    text = render_letter(facts, language=language, fmt=format)
     if format == "html":
         return HTMLResponse(text)
     return PlainTextResponse(text)

@@ -9,6 +9,7 @@ from typing import Any
 
 from ledger.domain.credit.events import Allocation
 from ledger.domain.credit.receivables import (
+    DunningNotice,
     InvoiceBalance,
     ageing,
     days_sales_outstanding,
@@ -102,6 +103,13 @@ class CreditState:
             return None
         prompt = sum(1 for inv in settled if inv.settled_on and inv.settled_on <= inv.due_on)
         return (Decimal(prompt) / len(settled)).quantize(Decimal("0.01"))
+
+    def notice_sent(self, invoice: str, level: str) -> DunningNotice | None:
+        """The notice of ``level`` sent for ``invoice``, as it read that day (None: not sent)."""
+        sent_on = self.notices.get((invoice, level))
+        if sent_on is None:
+            return None
+        return DunningNotice.of(self.customer, self.invoices[invoice], level, sent_on)
 
     def figures(
         self, order_amount: Decimal, on: date, *, excluding: str | None = None
