@@ -292,7 +292,9 @@ class Totals(AgedReceivables):
         self.provision += row.provision
 
 
-def totals(rows: list[CustomerReceivables], group: dict[str, str] | None = None) -> list[Totals]:
+def totals(
+    rows: Sequence[CustomerReceivables], group: dict[str, str] | None = None
+) -> list[Totals]:
     """Add customers up per currency, or per (group of the customer, currency)."""
     found: dict[tuple[str, str], Totals] = {}
     for row in rows:

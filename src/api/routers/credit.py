@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from functools import partial
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Response
@@ -21,7 +22,8 @@ from api.routers.common import (
     CommandBody,
     DecimalText,
     command,
-    customer_scope,
+    json_row,
+    scoped_rows,
 )
 from api.routers.orders import Code, CreditReaderKey, FinanceKey, Reason, Reference
 from ledger.application.credit import scorecard_view
@@ -30,7 +32,7 @@ from ledger.application.ledger import Ledger
 from ledger.application.orders import account_view
 from ledger.domain.credit.account import CreditAccount
 from ledger.domain.credit.errors import UnknownCreditAccount
-from projections.collections import Collections, list_notices, list_tasks
+from projections.collections import Collections, credit_customers, list_notices, list_tasks
 from projections.receivables import Receivables
 
 router = APIRouter(tags=["credit"])
@@ -207,10 +209,7 @@ def sweep(
     customers = body.customers
     if customers is None:
         with reads.connection() as conn, conn.cursor() as cur:
-            customers = [
-                row[0]
-                for row in cur.execute("SELECT customer FROM receivable_accounts ORDER BY customer")
-            ]
+            customers = credit_customers(cur)
     results = ledger.credit.sweep_credit(customers=customers, as_of=body.as_of, caller=caller)
     notices = [
         {"customer": r.outcome["customer"], **notice}
@@ -232,16 +231,8 @@ def get_tasks(
     status: Annotated[str | None, Query(max_length=32)] = None,
 ) -> dict[str, Any]:
     """List collection tasks by customer, owner and status (a partner sees its own)."""
-    allowed, customer = customer_scope(key, customer)
-    if not allowed:
-        return {"items": []}
-    with reads.connection() as conn, conn.cursor() as cur:
-        rows = list_tasks(cur, customer=customer, owner=owner, status=status)
-    return {
-        "items": [
-            {k: str(v) if isinstance(v, date) else v for k, v in vars(r).items()} for r in rows
-        ]
-    }
+    rows = scoped_rows(key, customer, reads, partial(list_tasks, owner=owner, status=status))
+    return {"items": [json_row(vars(row)) for row in rows]}
 
 
 router.post("/v1/collection-tasks/updates", **_RECORDED)(
@@ -258,16 +249,8 @@ def get_notices(
     customer: Annotated[str | None, Query(max_length=64)] = None,
 ) -> dict[str, Any]:
     """List dunning notices sent, latest first (a partner sees its own)."""
-    allowed, customer = customer_scope(key, customer)
-    if not allowed:
-        return {"items": []}
-    with reads.connection() as conn, conn.cursor() as cur:
-        rows = list_notices(cur, customer=customer)
-    return {
-        "items": [
-            {k: v if isinstance(v, int | str) else str(v) for k, v in vars(r).items()} for r in rows
-        ]
-    }
+    rows = scoped_rows(key, customer, reads, list_notices)
+    return {"items": [json_row(vars(row)) for row in rows]}
 
 
 @router.get(
