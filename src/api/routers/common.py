@@ -161,6 +161,13 @@ def scoped_rows(
         return query(cur, customer=customer)
 
 
+def scoped_items(
+    key: ApiKey, customer: str | None, reads: ReadPool, query: Callable[..., Sequence[Any]]
+) -> dict[str, Any]:
+    """A list's answer: the rows of ``scoped_rows``, each as JSON (``json_row``)."""
+    return {"items": [json_row(vars(row)) for row in scoped_rows(key, customer, reads, query)]}
+
+
 def json_row(values: Mapping[str, Any]) -> dict[str, Any]:
     """A read model's row as JSON: text, whole numbers and nulls as they are, any other
     value (dates, decimals) as its text."""

@@ -22,8 +22,7 @@ from api.routers.common import (
     CommandBody,
     DecimalText,
     command,
-    json_row,
-    scoped_rows,
+    scoped_items,
 )
 from api.routers.orders import Code, CreditReaderKey, FinanceKey, Reason, Reference
 from ledger.application.credit import scorecard_view
@@ -37,6 +36,8 @@ from projections.receivables import Receivables
 
 router = APIRouter(tags=["credit"])
 CustomerPath = Annotated[str, Path(max_length=64, description="The customer's party code.")]
+CodeQuery = Annotated[str | None, Query(max_length=64)]
+"""A party's code narrowing a list (none: every party the key may see)."""
 _CaughtUp = Annotated[int | None, Depends(caught_up(Collections.name, Receivables.name))]
 _RECORDED: dict[str, Any] = {"status_code": 201, "responses": WRITE_RESPONSES}
 _CUSTOMER = {"customer": (CustomerPath, "customer")}
@@ -226,13 +227,12 @@ def get_tasks(
     key: CreditReaderKey,
     _caught_up: _CaughtUp,
     reads: ReadsDep,
-    customer: Annotated[str | None, Query(max_length=64)] = None,
-    owner: Annotated[str | None, Query(max_length=64)] = None,
+    customer: CodeQuery = None,
+    owner: CodeQuery = None,
     status: Annotated[str | None, Query(max_length=32)] = None,
 ) -> dict[str, Any]:
     """List collection tasks by customer, owner and status (a partner sees its own)."""
-    rows = scoped_rows(key, customer, reads, partial(list_tasks, owner=owner, status=status))
-    return {"items": [json_row(vars(row)) for row in rows]}
+    return scoped_items(key, customer, reads, partial(list_tasks, owner=owner, status=status))
 
 
 router.post("/v1/collection-tasks/updates", **_RECORDED)(
@@ -246,11 +246,10 @@ def get_notices(
     key: CreditReaderKey,
     _caught_up: _CaughtUp,
     reads: ReadsDep,
-    customer: Annotated[str | None, Query(max_length=64)] = None,
+    customer: CodeQuery = None,
 ) -> dict[str, Any]:
     """List dunning notices sent, latest first (a partner sees its own)."""
-    rows = scoped_rows(key, customer, reads, list_notices)
-    return {"items": [json_row(vars(row)) for row in rows]}
+    return scoped_items(key, customer, reads, list_notices)
 
 
 @router.get(

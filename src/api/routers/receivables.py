@@ -20,9 +20,10 @@ from api.routers.common import (
     DecimalText,
     command,
     json_row,
+    scoped_items,
     scoped_rows,
 )
-from api.routers.credit import today
+from api.routers.credit import CodeQuery, today
 from api.routers.orders import Code, CreditReaderKey, FinanceKey, Reason, Reference
 from ledger.domain.credit.rules import BUCKETS
 from projections.receivable_reports import (
@@ -115,13 +116,12 @@ def list_invoices(
     key: CreditReaderKey,
     _caught_up: _CaughtUp,
     reads: ReadsDep,
-    customer: Annotated[str | None, Query(max_length=64)] = None,
+    customer: CodeQuery = None,
     settled: Annotated[bool, Query(description="Include settled invoices.")] = False,
     limit: Annotated[int, Query(ge=1, le=5000)] = 1000,
 ) -> dict[str, Any]:
     """Open items (invoices still owed), earliest due first; a partner sees its own."""
-    items = scoped_rows(key, customer, reads, partial(open_items, settled=settled, limit=limit))
-    return {"items": [json_row(vars(item)) for item in items]}
+    return scoped_items(key, customer, reads, partial(open_items, settled=settled, limit=limit))
 
 
 for path, endpoint in (
@@ -179,7 +179,7 @@ def ageing(
     _caught_up: _CaughtUp,
     reads: ReadsDep,
     as_of: ReportDay = None,
-    customer: Annotated[str | None, Query(max_length=64)] = None,
+    customer: CodeQuery = None,
 ) -> dict[str, Any]:
     """Ageing buckets, DSO and bad-debt provision per customer, and totals per currency."""
     day = as_of or today()
@@ -205,11 +205,8 @@ def receivable_totals(
     with reads.connection() as conn, conn.cursor() as cur:
         if by == "product":
             products = totals_by_product(cur, as_of=day, customer=customer)
-            return {
-                "as_of": day.isoformat(),
-                "by": by,
-                "items": [json_row(vars(p)) for p in products],
-            }
+            items = [json_row(vars(p)) for p in products]
+            return {"as_of": day.isoformat(), "by": by, "items": items}
         rows = receivables_as_of(cur, as_of=day, customer=customer)
         group = regions(cur) if by == "region" else {r.customer: r.customer for r in rows}
     return {
