@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from eventsourcing.domain import Aggregate
 
 from ledger.domain.lot_ref import LotRef
+
+if TYPE_CHECKING:
+    from ledger.application.ledger import Ledger
 
 
 @dataclass(frozen=True)
@@ -63,3 +66,10 @@ def arguments_of(values: dict[str, Any]) -> dict[str, Any]:
     if lot is not None:
         arguments.update(lot.names())
     return arguments
+
+
+class UseCases:
+    """One area's use cases (``ledger.credit`` …), run on the ledger they are part of."""
+
+    def __init__(self, ledger: Ledger) -> None:
+        self._ledger = ledger
