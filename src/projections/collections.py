@@ -14,9 +14,17 @@ from psycopg import Cursor
 from ledger.domain import order as orders
 from ledger.domain.credit import events as ev
 from ledger.domain.credit.account import CreditAccount
+from ledger.domain.credit.receivables import DunningNotice
 from ledger.domain.credit.rules import CreditOutcome
 from ledger.domain.order import SalesOrder
-from projections.model import PositionedEvent, ReadModel, event_topics, insert_rows, update_rows
+from projections.model import (
+    PositionedEvent,
+    ReadModel,
+    event_topics,
+    fetch_rows,
+    insert_rows,
+    update_rows,
+)
 
 
 @dataclass
@@ -161,40 +169,29 @@ def list_orders(
     limit: int = 1000,
 ) -> list[OrderRow]:
     """Orders, latest first, of one customer or all, in one state or any."""
-    rows = cursor.execute(
+    return fetch_rows(
+        cursor,
+        OrderRow,
         "SELECT order_ref, customer, currency, amount, state, rule, placed_at, shipment, invoice"
         " FROM sales_orders WHERE (%(c)s::text IS NULL OR customer = %(c)s)"
         " AND (%(s)s::text IS NULL OR state = %(s)s) ORDER BY placed_at DESC, order_ref"
         " LIMIT %(limit)s",
         {"c": customer, "s": state, "limit": limit},
-    ).fetchall()
-    return [OrderRow(*row) for row in rows]
-
-
-@dataclass(frozen=True)
-class NoticeRow:
-    """A dunning notice sent."""
-
-    customer: str
-    invoice: str
-    level: str
-    as_of: date
-    due_on: date
-    outstanding: Decimal
-    days_overdue: int
+    )
 
 
 def list_notices(
     cursor: Cursor[Any], *, customer: str | None = None, limit: int = 1000
-) -> list[NoticeRow]:
+) -> list[DunningNotice]:
     """Notices sent, latest first."""
-    rows = cursor.execute(
+    return fetch_rows(
+        cursor,
+        DunningNotice,
         "SELECT customer, invoice, level, as_of, due_on, outstanding, days_overdue"
         " FROM dunning_notices WHERE (%(c)s::text IS NULL OR customer = %(c)s)"
         " ORDER BY as_of DESC, customer, invoice, position DESC LIMIT %(limit)s",
         {"c": customer, "limit": limit},
-    ).fetchall()
-    return [NoticeRow(*row) for row in rows]
+    )
 
 
 @dataclass(frozen=True)
@@ -221,14 +218,15 @@ def list_tasks(
     limit: int = 1000,
 ) -> list[TaskRow]:
     """Collection tasks, oldest first, filtered by customer, owner and status."""
-    rows = cursor.execute(
+    return fetch_rows(
+        cursor,
+        TaskRow,
         "SELECT customer, task, invoice, level, owner, status, note, opened_on, updated_on"
         " FROM collection_tasks WHERE (%(c)s::text IS NULL OR customer = %(c)s)"
         " AND (%(o)s::text IS NULL OR owner = %(o)s) AND (%(s)s::text IS NULL OR status = %(s)s)"
         " ORDER BY opened_on, customer, task LIMIT %(limit)s",
         {"c": customer, "o": owner, "s": status, "limit": limit},
-    ).fetchall()
-    return [TaskRow(*row) for row in rows]
+    )
 
 
 def credit_customers(cursor: Cursor[Any]) -> list[str]:

@@ -4,7 +4,7 @@ the statements those writers share."""
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, ClassVar, Generic, TypeVar
@@ -171,6 +171,18 @@ def add_counts(
         ),
         [list(column) for column in zip(*rows, strict=True)],
     )
+
+
+# Reading -------------------------------------------------------------------------------------
+
+RowT = TypeVar("RowT")
+
+
+def fetch_rows(
+    cursor: Cursor[Any], row: Callable[..., RowT], query: str, params: Mapping[str, Any]
+) -> list[RowT]:
+    """The rows ``query`` reads, each made into a ``row`` of its columns in order."""
+    return [row(*values) for values in cursor.execute(query, params).fetchall()]
 
 
 def _names(columns: Sequence[str]) -> sql.Composed:

@@ -20,6 +20,7 @@ from psycopg import Cursor
 
 from ledger.domain.credit.rules import BUCKETS, PROVISION_RATES
 from ledger.domain.money import CURRENCY_PLACES, round_money
+from projections.model import fetch_rows
 from projections.receivable_steps import AMOUNT_SCALE
 
 ZERO = Decimal(0)
@@ -50,15 +51,16 @@ def open_items(
     cursor: Cursor[Any], *, customer: str | None = None, settled: bool = False, limit: int = 1000
 ) -> list[OpenItem]:
     """Invoices still owed (all invoices with ``settled``), earliest due first."""
-    rows = cursor.execute(
+    return fetch_rows(
+        cursor,
+        OpenItem,
         "SELECT customer, invoice, order_ref, currency, issued_on, due_on, amount, paid,"
         " credited, written_off, outstanding FROM receivable_items"
         " WHERE (%(c)s::text IS NULL OR customer = %(c)s)"
         " AND (%(all)s OR amount - paid - credited - written_off <> 0)"
         " ORDER BY due_on, customer, invoice LIMIT %(limit)s",
         {"c": customer, "all": settled, "limit": limit},
-    ).fetchall()
-    return [OpenItem(*row) for row in rows]
+    )
 
 
 class AgedReceivables:
@@ -292,7 +294,9 @@ class Totals(AgedReceivables):
         self.provision += row.provision
 
 
-def totals(rows: list[CustomerReceivables], group: dict[str, str] | None = None) -> list[Totals]:
+def totals(
+    rows: Sequence[CustomerReceivables], group: dict[str, str] | None = None
+) -> list[Totals]:
     """Add customers up per currency, or per (group of the customer, currency)."""
     found: dict[tuple[str, str], Totals] = {}
     for row in rows:
@@ -323,12 +327,13 @@ def totals_by_product(
     cursor: Cursor[Any], *, as_of: date, customer: str | None = None
 ) -> list[ProductTotal]:
     """Invoiced units and amounts per product (GTIN) and currency up to ``as_of``."""
-    rows = cursor.execute(
-        "SELECT l.gtin, p.name, a.currency, sum(l.quantity), sum(l.amount)"
+    return fetch_rows(
+        cursor,
+        ProductTotal,
+        "SELECT l.gtin, p.name, a.currency, sum(l.quantity)::bigint, sum(l.amount)"
         " FROM receivable_invoice_lines l JOIN receivable_accounts a USING (customer)"
         " LEFT JOIN catalogue_products p ON p.gtin = l.gtin"
         " WHERE l.issued_on <= %(d)s AND (%(c)s::text IS NULL OR l.customer = %(c)s)"
         " GROUP BY l.gtin, p.name, a.currency ORDER BY l.gtin, a.currency",
         {"d": as_of, "c": customer},
-    ).fetchall()
-    return [ProductTotal(gtin, name, cur, int(q), amount) for gtin, name, cur, q, amount in rows]
+    )

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import inspect
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
 from operator import attrgetter
 from typing import Annotated, Any, TypeVar
@@ -17,6 +17,7 @@ from eventsourcing.domain import Aggregate
 from fastapi import Response
 from pydantic import BaseModel, BeforeValidator, WithJsonSchema
 
+from api.bootstrap import ReadPool
 from api.deps import LedgerDep, WriteCaller
 from api.keys import ApiKey, Role
 from api.problems import ResourceNotFound, problem_responses
@@ -32,6 +33,7 @@ WRITE_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 READ_PROBLEMS = problem_responses(401, 403, 404, 422, 503)
 AggregateT = TypeVar("AggregateT", bound=Aggregate)
+RowT = TypeVar("RowT")
 
 
 def _decimal_text(value: Any) -> Any:
@@ -145,3 +147,28 @@ def customer_scope(key: ApiKey, customer: str | None) -> tuple[bool, str | None]
     if key.role is Role.PARTNER:
         return customer in (None, key.party), key.party
     return True, customer
+
+
+def scoped_rows(
+    key: ApiKey, customer: str | None, reads: ReadPool, query: Callable[..., Sequence[RowT]]
+) -> Sequence[RowT]:
+    """The rows ``query(cursor, customer=...)`` reads about ``customer`` (all customers when
+    None) as far as this key may see them (``customer_scope``): none when it may not."""
+    allowed, customer = customer_scope(key, customer)
+    if not allowed:
+        return []
+    with reads.connection() as conn, conn.cursor() as cur:
+        return query(cur, customer=customer)
+
+
+def scoped_items(
+    key: ApiKey, customer: str | None, reads: ReadPool, query: Callable[..., Sequence[Any]]
+) -> dict[str, Any]:
+    """A list's answer: the rows of ``scoped_rows``, each as JSON (``json_row``)."""
+    return {"items": [json_row(vars(row)) for row in scoped_rows(key, customer, reads, query)]}
+
+
+def json_row(values: Mapping[str, Any]) -> dict[str, Any]:
+    """A read model's row as JSON: text, whole numbers and nulls as they are, any other
+    value (dates, decimals) as its text."""
+    return {k: v if v is None or isinstance(v, int | str) else str(v) for k, v in values.items()}

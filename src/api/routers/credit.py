@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from functools import partial
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Response
@@ -21,20 +22,22 @@ from api.routers.common import (
     CommandBody,
     DecimalText,
     command,
-    customer_scope,
+    scoped_items,
 )
 from api.routers.orders import Code, CreditReaderKey, FinanceKey, Reason, Reference
 from ledger.application.credit import scorecard_view
-from ledger.application.dunning import LetterFacts, render_letter
+from ledger.application.dunning import render_letter
 from ledger.application.ledger import Ledger
 from ledger.application.orders import account_view
 from ledger.domain.credit.account import CreditAccount
 from ledger.domain.credit.errors import UnknownCreditAccount
-from projections.collections import Collections, list_notices, list_tasks
+from projections.collections import Collections, credit_customers, list_notices, list_tasks
 from projections.receivables import Receivables
 
 router = APIRouter(tags=["credit"])
 CustomerPath = Annotated[str, Path(max_length=64, description="The customer's party code.")]
+CodeQuery = Annotated[str | None, Query(max_length=64)]
+"""A party's code narrowing a list (none: every party the key may see)."""
 _CaughtUp = Annotated[int | None, Depends(caught_up(Collections.name, Receivables.name))]
 _RECORDED: dict[str, Any] = {"status_code": 201, "responses": WRITE_RESPONSES}
 _CUSTOMER = {"customer": (CustomerPath, "customer")}
@@ -207,10 +210,7 @@ def sweep(
     customers = body.customers
     if customers is None:
         with reads.connection() as conn, conn.cursor() as cur:
-            customers = [
-                row[0]
-                for row in cur.execute("SELECT customer FROM receivable_accounts ORDER BY customer")
-            ]
+            customers = credit_customers(cur)
     results = ledger.credit.sweep_credit(customers=customers, as_of=body.as_of, caller=caller)
     notices = [
         {"customer": r.outcome["customer"], **notice}
@@ -227,21 +227,12 @@ def get_tasks(
     key: CreditReaderKey,
     _caught_up: _CaughtUp,
     reads: ReadsDep,
-    customer: Annotated[str | None, Query(max_length=64)] = None,
-    owner: Annotated[str | None, Query(max_length=64)] = None,
+    customer: CodeQuery = None,
+    owner: CodeQuery = None,
     status: Annotated[str | None, Query(max_length=32)] = None,
 ) -> dict[str, Any]:
     """List collection tasks by customer, owner and status (a partner sees its own)."""
-    allowed, customer = customer_scope(key, customer)
-    if not allowed:
-        return {"items": []}
-    with reads.connection() as conn, conn.cursor() as cur:
-        rows = list_tasks(cur, customer=customer, owner=owner, status=status)
-    return {
-        "items": [
-            {k: str(v) if isinstance(v, date) else v for k, v in vars(r).items()} for r in rows
-        ]
-    }
+    return scoped_items(key, customer, reads, partial(list_tasks, owner=owner, status=status))
 
 
 router.post("/v1/collection-tasks/updates", **_RECORDED)(
@@ -255,19 +246,10 @@ def get_notices(
     key: CreditReaderKey,
     _caught_up: _CaughtUp,
     reads: ReadsDep,
-    customer: Annotated[str | None, Query(max_length=64)] = None,
+    customer: CodeQuery = None,
 ) -> dict[str, Any]:
     """List dunning notices sent, latest first (a partner sees its own)."""
-    allowed, customer = customer_scope(key, customer)
-    if not allowed:
-        return {"items": []}
-    with reads.connection() as conn, conn.cursor() as cur:
-        rows = list_notices(cur, customer=customer)
-    return {
-        "items": [
-            {k: v if isinstance(v, int | str) else str(v) for k, v in vars(r).items()} for r in rows
-        ]
-    }
+    return scoped_items(key, customer, reads, list_notices)
 
 
 @router.get(
@@ -286,24 +268,15 @@ def get_letter(
 ) -> Response:
     """The dunning letter of a notice sent, in Chinese or English, as text or HTML."""
     account = account_of(ledger, key, customer)
-    sent_on = account.notices.get((invoice, level))
-    if sent_on is None:
+    notice = account.notice_sent(invoice, level)
+    if notice is None:
         raise ResourceNotFound(
             f"no {level} notice was sent for {invoice}", kind="notice", key=f"{invoice}/{level}"
         )
-    balance = account.invoices[invoice]
-    facts = LetterFacts(
-        customer=account.customer,
-        customer_name=ledger.customer_name(account.customer),
-        invoice=invoice,
-        level=level,
-        as_of=sent_on,
-        due_on=balance.due_on,
-        outstanding=balance.outstanding_on(sent_on),
-        days_overdue=(sent_on - balance.due_on).days,
-        currency=account.currency,
+    name = ledger.customer_name(account.customer)
+    text = render_letter(
+        notice, customer_name=name, currency=account.currency, language=language, fmt=format
     )
-    text = render_letter(facts, language=language, fmt=format)
     if format == "html":
         return HTMLResponse(text)
     return PlainTextResponse(text)

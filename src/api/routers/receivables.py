@@ -5,6 +5,7 @@ approval, and ageing, DSO, provision and totals as of any date. Partners see the
 from __future__ import annotations
 
 from datetime import date
+from functools import partial
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query
@@ -18,9 +19,11 @@ from api.routers.common import (
     CommandBody,
     DecimalText,
     command,
-    customer_scope,
+    json_row,
+    scoped_items,
+    scoped_rows,
 )
-from api.routers.credit import today
+from api.routers.credit import CodeQuery, today
 from api.routers.orders import Code, CreditReaderKey, FinanceKey, Reason, Reference
 from ledger.domain.credit.rules import BUCKETS
 from projections.receivable_reports import (
@@ -102,10 +105,6 @@ class DecideWriteOff(CommandBody):
     reason: Reason
 
 
-def _text(values: dict[str, Any]) -> dict[str, Any]:
-    return {k: v if v is None or isinstance(v, int | str) else str(v) for k, v in values.items()}
-
-
 ReportDay = Annotated[
     date | None,
     Query(ge=EARLIEST_REPORT_DAY, description="As of this date (default today)."),
@@ -117,17 +116,12 @@ def list_invoices(
     key: CreditReaderKey,
     _caught_up: _CaughtUp,
     reads: ReadsDep,
-    customer: Annotated[str | None, Query(max_length=64)] = None,
+    customer: CodeQuery = None,
     settled: Annotated[bool, Query(description="Include settled invoices.")] = False,
     limit: Annotated[int, Query(ge=1, le=5000)] = 1000,
 ) -> dict[str, Any]:
     """Open items (invoices still owed), earliest due first; a partner sees its own."""
-    allowed, customer = customer_scope(key, customer)
-    if not allowed:
-        return {"items": []}
-    with reads.connection() as conn, conn.cursor() as cur:
-        items = open_items(cur, customer=customer, settled=settled, limit=limit)
-    return {"items": [_text(vars(item)) for item in items]}
+    return scoped_items(key, customer, reads, partial(open_items, settled=settled, limit=limit))
 
 
 for path, endpoint in (
@@ -185,15 +179,11 @@ def ageing(
     _caught_up: _CaughtUp,
     reads: ReadsDep,
     as_of: ReportDay = None,
-    customer: Annotated[str | None, Query(max_length=64)] = None,
+    customer: CodeQuery = None,
 ) -> dict[str, Any]:
     """Ageing buckets, DSO and bad-debt provision per customer, and totals per currency."""
     day = as_of or today()
-    allowed, customer = customer_scope(key, customer)
-    rows = []
-    if allowed:
-        with reads.connection() as conn, conn.cursor() as cur:
-            rows = receivables_as_of(cur, as_of=day, customer=customer)
+    rows = scoped_rows(key, customer, reads, partial(receivables_as_of, as_of=day))
     return {
         "as_of": day.isoformat(),
         "customers": [_customer_row(row) for row in rows],
@@ -215,7 +205,8 @@ def receivable_totals(
     with reads.connection() as conn, conn.cursor() as cur:
         if by == "product":
             products = totals_by_product(cur, as_of=day, customer=customer)
-            return {"as_of": day.isoformat(), "by": by, "items": [_text(vars(p)) for p in products]}
+            items = [json_row(vars(p)) for p in products]
+            return {"as_of": day.isoformat(), "by": by, "items": items}
         rows = receivables_as_of(cur, as_of=day, customer=customer)
         group = regions(cur) if by == "region" else {r.customer: r.customer for r in rows}
     return {

@@ -11,14 +11,18 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from datetime import date
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from ledger.application.commands import SYSTEM, Caller, CommandOutcome, Decision, arguments_of
+from ledger.application.commands import (
+    SYSTEM,
+    Caller,
+    CommandOutcome,
+    Decision,
+    arguments_of,
+)
 from ledger.application.orders import CREDIT_RETRIES, account_view
+from ledger.application.part import LedgerPart
 from ledger.domain.credit.account import CreditAccount
-
-if TYPE_CHECKING:
-    from ledger.application.ledger import Ledger
 
 
 def _money(values: Mapping[str, Decimal] | None) -> dict[str, str] | None:
@@ -47,11 +51,8 @@ def scorecard_view(account: CreditAccount, as_of: date) -> dict[str, Any]:
     }
 
 
-class Credit:
+class Credit(LedgerPart):
     """Use cases of cash, write-offs, dunning and limits on a customer's credit account."""
-
-    def __init__(self, ledger: Ledger) -> None:
-        self._ledger = ledger
 
     def _on_account(
         self,

@@ -6,12 +6,11 @@ from __future__ import annotations
 import html
 import importlib.resources
 import json
-from dataclasses import asdict, dataclass
-from datetime import date
-from decimal import Decimal
+from dataclasses import asdict
 from functools import cache
 from string import Template
 
+from ledger.domain.credit.receivables import DunningNotice
 from ledger.domain.errors import InvalidValue
 
 LANGUAGES = ("zh", "en")
@@ -28,27 +27,6 @@ def _wording() -> dict[str, dict[str, dict[str, str]]]:
     return loaded
 
 
-@dataclass(frozen=True)
-class LetterFacts:
-    """What a dunning letter states.
-
-    Attributes:
-        customer, customer_name: the party code and name.
-        invoice, level, as_of, due_on, outstanding, days_overdue: the notice.
-        currency: the account's currency.
-    """
-
-    customer: str
-    customer_name: str
-    invoice: str
-    level: str
-    as_of: date
-    due_on: date
-    outstanding: Decimal
-    days_overdue: int
-    currency: str
-
-
 def _kind(level: str, days_overdue: int) -> str:
     if level.startswith("due-in-"):
         return "reminder"
@@ -57,8 +35,16 @@ def _kind(level: str, days_overdue: int) -> str:
     return "final" if days_overdue >= 60 else "overdue"
 
 
-def render_letter(facts: LetterFacts, *, language: str = "zh", fmt: str = "txt") -> str:
-    """The letter for a notice; HTML escapes every fact it puts in.
+def render_letter(
+    notice: DunningNotice,
+    *,
+    customer_name: str,
+    currency: str,
+    language: str = "zh",
+    fmt: str = "txt",
+) -> str:
+    """The letter for a notice to the named customer, amounts in the account's ``currency``;
+    HTML escapes every fact it puts in.
 
     Raises:
         InvalidValue: a language or format the templates do not cover.
@@ -67,11 +53,12 @@ def render_letter(facts: LetterFacts, *, language: str = "zh", fmt: str = "txt")
         raise InvalidValue("language", f"one of {', '.join(LANGUAGES)}")
     if fmt not in FORMATS:
         raise InvalidValue("format", f"one of {', '.join(FORMATS)}")
-    kind = _kind(facts.level, facts.days_overdue)
-    values = {key: str(value) for key, value in asdict(facts).items()}
+    kind = _kind(notice.level, notice.days_overdue)
+    facts = {**asdict(notice), "customer_name": customer_name, "currency": currency}
+    values = {key: str(value) for key, value in facts.items()}
     wording = _wording()[language]
     values["subject"] = wording["subject"][kind]
-    values["message"] = wording["message"][kind].format(days=abs(facts.days_overdue))
+    values["message"] = wording["message"][kind].format(days=abs(notice.days_overdue))
     if fmt == "html":
         values = {key: html.escape(value) for key, value in values.items()}
     source = _TEMPLATES / f"dunning.{language}.{fmt}"

@@ -13,6 +13,7 @@ collection tasks, limit proposals). The library makes an event class only of the
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -23,7 +24,7 @@ from eventsourcing.domain import Aggregate, event
 from ledger.domain.credit import billing, checks, collection, profile
 from ledger.domain.credit import events as ev
 from ledger.domain.credit.billing import allocated
-from ledger.domain.credit.profile import parse_days, parse_grade
+from ledger.domain.credit.profile import CreditProfile, parse_grade
 from ledger.domain.credit.receivables import InvoiceBalance
 from ledger.domain.credit.rules import PREPAY_GRADES, CreditOutcome
 from ledger.domain.credit.state import CreditState
@@ -105,22 +106,19 @@ class CreditAccount(CreditState, Aggregate):
         customer = parse_text("customer", customer)
         currency = parse_currency(currency)
         grade = parse_grade(grade)
+        limit = parse_amount("limit", limit, currency, allow_zero=True)
+        if prepay_before_ship is None:
+            prepay_before_ship = grade in PREPAY_GRADES
+        profile = CreditProfile(
+            grade, terms_days, tolerance_days, tolerance_amount, prepay_before_ship, collector
+        )
         return cls._create(
             ev.CreditAccountOpened,
             id=credit_account_id(customer),
             customer=customer,
             currency=currency,
-            grade=grade,
-            limit=parse_amount("limit", limit, currency, allow_zero=True),
-            terms_days=parse_days("terms_days", terms_days),
-            tolerance_days=parse_days("tolerance_days", tolerance_days),
-            tolerance_amount=parse_amount(
-                "tolerance_amount", tolerance_amount, currency, allow_zero=True
-            ),
-            prepay_before_ship=(
-                grade in PREPAY_GRADES if prepay_before_ship is None else prepay_before_ship
-            ),
-            collector=parse_text("collector", collector),
+            limit=limit,
+            **asdict(profile.parsed(currency)),
             actor=parse_text("actor", actor),
             reason=parse_text("reason", reason),
         )
@@ -142,13 +140,12 @@ class CreditAccount(CreditState, Aggregate):
         reason: str,
     ) -> None:
         self._start(customer, currency)
-        self.grade = grade
         self.limit = limit
-        self.terms_days = terms_days
-        self.tolerance_days = tolerance_days
-        self.tolerance_amount = tolerance_amount
-        self.prepay_before_ship = prepay_before_ship
-        self.collector = collector
+        self._take_profile(
+            CreditProfile(
+                grade, terms_days, tolerance_days, tolerance_amount, prepay_before_ship, collector
+            )
+        )
 
     # Profile -------------------------------------------------------------------------------
 
@@ -165,12 +162,11 @@ class CreditAccount(CreditState, Aggregate):
         actor: str,
         reason: str,
     ) -> None:
-        self.grade = grade
-        self.terms_days = terms_days
-        self.tolerance_days = tolerance_days
-        self.tolerance_amount = tolerance_amount
-        self.prepay_before_ship = prepay_before_ship
-        self.collector = collector
+        self._take_profile(
+            CreditProfile(
+                grade, terms_days, tolerance_days, tolerance_amount, prepay_before_ship, collector
+            )
+        )
 
     @event(ev.CreditLimitChanged)
     def _record_limit(

@@ -8,10 +8,12 @@ account's ``_record_*`` methods.
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import date
 from typing import TYPE_CHECKING
 
 from ledger.domain.credit.errors import NothingPending
+from ledger.domain.credit.receivables import DunningNotice
 from ledger.domain.credit.rules import COLLECTION_FROM_DAYS, level_rank, level_reached
 from ledger.domain.credit.score import Scorecard, propose_limit
 from ledger.domain.errors import InvalidValue
@@ -37,15 +39,7 @@ def sweep(self: CreditAccount, as_of: date) -> list[tuple[str, str]]:
         earlier = [lvl for (invoice, lvl) in self.notices if invoice == inv.invoice]
         if any(level_rank(lvl) >= level_rank(level) for lvl in earlier):
             continue
-        self._record_notice(
-            customer=self.customer,
-            invoice=inv.invoice,
-            level=level,
-            as_of=as_of,
-            due_on=inv.due_on,
-            outstanding=owed,
-            days_overdue=(as_of - inv.due_on).days,
-        )
+        self._record_notice(**asdict(DunningNotice.of(self.customer, inv, level, as_of)))
         if days >= COLLECTION_FROM_DAYS:
             self._record_task_opened(
                 customer=self.customer,

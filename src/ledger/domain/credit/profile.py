@@ -7,6 +7,7 @@ through one of the account's ``_record_*`` methods.
 
 from __future__ import annotations
 
+from dataclasses import asdict, dataclass, fields, replace
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -17,16 +18,6 @@ from ledger.domain.values import parse_text
 
 if TYPE_CHECKING:
     from ledger.domain.credit.account import CreditAccount
-
-PROFILE_FIELDS = (
-    "grade",
-    "terms_days",
-    "tolerance_days",
-    "tolerance_amount",
-    "prepay_before_ship",
-    "collector",
-)
-"""The fields of the credit profile ``change_profile`` may change (the limit has its own)."""
 
 
 def parse_grade(grade: str) -> str:
@@ -51,25 +42,52 @@ def parse_days(field: str, value: int, *, maximum: int = 365) -> int:
     return value
 
 
+@dataclass(frozen=True)
+class CreditProfile:
+    """The terms a customer buys on, apart from the limit.
+
+    Attributes:
+        grade: A-D.
+        terms_days: net payment terms in days.
+        tolerance_days, tolerance_amount: overdue accepted before orders are held.
+        prepay_before_ship: orders wait for prepayment.
+        collector: the owner of the account's collection tasks.
+    """
+
+    grade: str
+    terms_days: int
+    tolerance_days: int
+    tolerance_amount: Decimal
+    prepay_before_ship: bool
+    collector: str
+
+    def parsed(self, currency: str) -> CreditProfile:
+        """This profile with every field checked, amounts rounded to ``currency``.
+
+        Raises:
+            InvalidValue: the first field out of its format or range.
+        """
+        return CreditProfile(
+            grade=parse_grade(self.grade),
+            terms_days=parse_days("terms_days", self.terms_days),
+            tolerance_days=parse_days("tolerance_days", self.tolerance_days),
+            tolerance_amount=parse_amount(
+                "tolerance_amount", self.tolerance_amount, currency, allow_zero=True
+            ),
+            prepay_before_ship=bool(self.prepay_before_ship),
+            collector=parse_text("collector", self.collector),
+        )
+
+
 def change_profile(self: CreditAccount, *, actor: str, reason: str, **changes: Any) -> None:
     """Change the grade, terms, tolerance, prepayment rule or collector (named ones)."""
-    unknown = set(changes) - set(PROFILE_FIELDS)
+    unknown = set(changes) - {field.name for field in fields(CreditProfile)}
     if unknown:
         raise InvalidValue(sorted(unknown)[0], "not a field of the credit profile")
-    current = {name: getattr(self, name) for name in PROFILE_FIELDS}
     given = {name: value for name, value in changes.items() if value is not None}
-    new = {**current, **given}
+    profile = replace(self.profile, **given).parsed(self.currency)
     self._record_profile(
-        grade=parse_grade(new["grade"]),
-        terms_days=parse_days("terms_days", new["terms_days"]),
-        tolerance_days=parse_days("tolerance_days", new["tolerance_days"]),
-        tolerance_amount=parse_amount(
-            "tolerance_amount", new["tolerance_amount"], self.currency, allow_zero=True
-        ),
-        prepay_before_ship=bool(new["prepay_before_ship"]),
-        collector=parse_text("collector", new["collector"]),
-        actor=parse_text("actor", actor),
-        reason=parse_text("reason", reason),
+        **asdict(profile), actor=parse_text("actor", actor), reason=parse_text("reason", reason)
     )
 
 

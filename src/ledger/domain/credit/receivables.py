@@ -55,6 +55,38 @@ class InvoiceBalance:
             self.settled_on = on
 
 
+@dataclass(frozen=True)
+class DunningNotice:
+    """A reminder or dunning notice for one invoice, as it read on the day it was sent.
+
+    Attributes:
+        customer: the customer's party code.
+        invoice: the invoice it is about.
+        level: ``due-in-7``, ``due``, ``overdue-1`` … ``overdue-90``.
+        as_of: the day it was sent.
+        due_on: the invoice's due date.
+        outstanding: what was owed on the invoice at the end of ``as_of``.
+        days_overdue: ``as_of`` less ``due_on`` in days (negative before the due date).
+    """
+
+    customer: str
+    invoice: str
+    level: str
+    as_of: date
+    due_on: date
+    outstanding: Decimal
+    days_overdue: int
+
+    @classmethod
+    def of(cls, customer: str, balance: InvoiceBalance, level: str, as_of: date) -> DunningNotice:
+        """The notice of ``level`` for ``balance``'s invoice, as it reads on ``as_of``."""
+        due_on = balance.due_on
+        outstanding = balance.outstanding_on(as_of)
+        return cls(
+            customer, balance.invoice, level, as_of, due_on, outstanding, (as_of - due_on).days
+        )
+
+
 def oldest_first(invoices: Iterable[InvoiceBalance]) -> list[InvoiceBalance]:
     """Open invoices in the order cash is applied: earliest due first, then issue, number."""
     open_ones = [inv for inv in invoices if inv.outstanding > 0]

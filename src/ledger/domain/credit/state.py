@@ -8,7 +8,9 @@ from decimal import Decimal
 from typing import Any
 
 from ledger.domain.credit.events import Allocation
+from ledger.domain.credit.profile import CreditProfile
 from ledger.domain.credit.receivables import (
+    DunningNotice,
     InvoiceBalance,
     ageing,
     days_sales_outstanding,
@@ -42,15 +44,7 @@ class CreditState:
         proposals: open limit proposals by id (proposed limit).
     """
 
-    customer: str
-    currency: str
-    grade: str
     limit: Decimal
-    terms_days: int
-    tolerance_days: int
-    tolerance_amount: Decimal
-    prepay_before_ship: bool
-    collector: str
 
     def _start(self, customer: str, currency: str) -> None:
         self.customer = customer
@@ -65,7 +59,28 @@ class CreditState:
         self.tasks: dict[str, dict[str, Any]] = {}
         self.proposals: dict[str, Decimal] = {}
 
+    def _take_profile(self, profile: CreditProfile) -> None:
+        # Each term is an attribute of the account itself, as the account has always held it.
+        self.grade = profile.grade
+        self.terms_days = profile.terms_days
+        self.tolerance_days = profile.tolerance_days
+        self.tolerance_amount = profile.tolerance_amount
+        self.prepay_before_ship = profile.prepay_before_ship
+        self.collector = profile.collector
+
     # Queries -----------------------------------------------------------------------------
+
+    @property
+    def profile(self) -> CreditProfile:
+        """The terms apart from the limit, as one value."""
+        return CreditProfile(
+            self.grade,
+            self.terms_days,
+            self.tolerance_days,
+            self.tolerance_amount,
+            self.prepay_before_ship,
+            self.collector,
+        )
 
     @property
     def open_receivables(self) -> Decimal:
@@ -102,6 +117,13 @@ class CreditState:
             return None
         prompt = sum(1 for inv in settled if inv.settled_on and inv.settled_on <= inv.due_on)
         return (Decimal(prompt) / len(settled)).quantize(Decimal("0.01"))
+
+    def notice_sent(self, invoice: str, level: str) -> DunningNotice | None:
+        """The notice of ``level`` sent for ``invoice``, as it read that day (None: not sent)."""
+        sent_on = self.notices.get((invoice, level))
+        if sent_on is None:
+            return None
+        return DunningNotice.of(self.customer, self.invoices[invoice], level, sent_on)
 
     def figures(
         self, order_amount: Decimal, on: date, *, excluding: str | None = None
